@@ -1,0 +1,34 @@
+# The README's two commands: `make run` and `make test`. Both set up .venv
+# themselves on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/madoguchi demo --tokens var/demo-tokens.json
+	$(BIN)/madoguchi serve
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.engine_ops
+	$(BIN)/python -m bench.estimate_accuracy
+	$(BIN)/python -m bench.http_tickets
+	$(BIN)/python -m bench.fanout
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,112 @@
+"""The web process: aiohttp application, middlewares and the ops endpoints."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from . import api, openapi, websockets
+from .auth import Tokens
+from .connections import connect
+from .context import CONTEXT, AppContext, ctx
+from .engine import Engine
+from .errors import MadoguchiError
+from .hub import Hub
+from .metrics import Metrics
+from .settings import Settings
+
+log = logging.getLogger("madoguchi.http")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
+}
+
+
+def _error(exc: MadoguchiError) -> web.Response:
+    return web.Response(text=json.dumps(exc.body(), ensure_ascii=False), status=exc.status,
+                        content_type="application/json")
+
+
+@web.middleware
+async def errors_and_logs(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure becomes {"error": {code, message}}; every request is
+    logged by route name (paths carry ticket ids, which are capabilities)."""
+    started = time.perf_counter()
+    route = request.match_info.route.name or "unmatched"
+    try:
+        response = await handler(request)
+    except MadoguchiError as exc:
+        response = _error(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = HTTP_CODES.get(exc.status, "bad_request")
+        response = _error(MadoguchiError(code))
+        response.set_status(exc.status)
+    except (RedisError, OSError) as exc:
+        log.error("data store unavailable", extra={"route": route, "error": type(exc).__name__})
+        response = _error(MadoguchiError("unavailable"))
+    except Exception:
+        # A bug, not bad input: still a JSON error, and the trace in the log.
+        log.exception("unhandled error", extra={"route": route})
+        response = _error(MadoguchiError("internal"))
+    elapsed = time.perf_counter() - started
+    ctx(request).metrics.requests.labels(request.method, route, str(response.status)).observe(
+        elapsed)
+    log.info("request", extra={"method": request.method, "route": route,
+                                "status": response.status, "ms": round(elapsed * 1000, 2)})
+    return response
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        await ctx(request).redis.ping()
+    except (RedisError, OSError):
+        return web.json_response({"status": "redis unreachable"}, status=503)
+    return web.json_response({"status": "ready"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(ctx(request).metrics.registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.json_response(openapi.document())
+
+
+def create_app(settings: Settings, redis: Redis | None = None) -> web.Application:
+    """The web app. Without `redis` it connects on start-up (starting the
+    embedded Redis when REDIS_URL is unset) and disconnects on clean-up."""
+    app = web.Application(middlewares=[errors_and_logs], client_max_size=settings.max_body_bytes)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        async with connect(settings, redis) as client:
+            engine = Engine(client, settings.tenant, stream_maxlen=settings.stream_maxlen)
+            hub = Hub(client, lambda office: engine.keys(office).events)
+            app[CONTEXT] = AppContext(settings, client, engine, Tokens(client, settings.tenant),
+                                      hub, Metrics())
+            yield
+            await hub.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    app.router.add_routes(api.routes)
+    app.router.add_routes(websockets.routes)
+    app.router.add_get("/api/v1/openapi.json", openapi_json, name="openapi")
+    app.router.add_get("/healthz", healthz, name="healthz")
+    app.router.add_get("/readyz", readyz, name="readyz")
+    app.router.add_get("/metrics", metrics, name="metrics")
+    return app

@@ -1,0 +1,96 @@
+"""Bearer tokens for devices and staff tools.
+
+A token is 256 random bits shown once; Redis keeps only its SHA-256 (a
+high-entropy secret needs no slow hash), with the role and the office it is
+scoped to."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from redis.asyncio import Redis
+
+from .errors import MadoguchiError
+from .keys import token_index, token_key
+
+Role = Literal["staff", "kiosk", "display", "phone", "admin"]
+ROLES: tuple[str, ...] = ("staff", "kiosk", "display", "phone", "admin")
+ALL_OFFICES = "*"
+PREFIX = "mg_"
+
+# What each role may do. Public reads need no token at all.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "issue_ticket": frozenset({"kiosk", "staff", "admin", "phone"}),
+    "counter_action": frozenset({"staff", "admin"}),
+    "ticket_admin": frozenset({"staff", "admin"}),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    token_id: str
+    role: str
+    office: str
+    label: str
+
+    def require(self, permission: str, office: str) -> None:
+        if self.role not in PERMISSIONS[permission]:
+            raise MadoguchiError("forbidden", f"A {self.role} token may not do this.")
+        if self.office not in (ALL_OFFICES, office):
+            raise MadoguchiError("forbidden", "This token belongs to another office.")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Tokens:
+    def __init__(self, redis: Redis, tenant: str) -> None:
+        self.redis = redis
+        self.tenant = tenant
+
+    async def create(self, role: str, office: str, label: str = "") -> tuple[str, str]:
+        """Returns (token, token id). The token itself is not stored."""
+        if role not in ROLES:
+            raise MadoguchiError("validation_failed", f"role must be one of {', '.join(ROLES)}")
+        if role != "admin" and office == ALL_OFFICES:
+            raise MadoguchiError("validation_failed", "only admin tokens may span all offices")
+        token = PREFIX + secrets.token_urlsafe(32)
+        digest = _digest(token)
+        record = {"role": role, "office": office, "label": label, "created": int(time.time())}
+        await self.redis.set(token_key(self.tenant, digest), json.dumps(record))
+        await self.redis.sadd(token_index(self.tenant), digest)
+        return token, digest[:16]
+
+    async def authenticate(self, token: str) -> Principal:
+        if not token.startswith(PREFIX) or len(token) > 100:
+            raise MadoguchiError("unauthorized")
+        digest = _digest(token)
+        raw = await self.redis.get(token_key(self.tenant, digest))
+        if raw is None:
+            raise MadoguchiError("unauthorized")
+        record = json.loads(raw)
+        return Principal(digest[:16], record["role"], record["office"], record.get("label", ""))
+
+    async def list(self) -> list[dict[str, str]]:
+        digests = sorted(d.decode() for d in await self.redis.smembers(token_index(self.tenant)))
+        out = []
+        for digest in digests:
+            raw = await self.redis.get(token_key(self.tenant, digest))
+            if raw:
+                out.append({"id": digest[:16], **json.loads(raw)})
+        return out
+
+    async def revoke(self, token_id: str) -> bool:
+        for raw in await self.redis.smembers(token_index(self.tenant)):
+            digest = raw.decode()
+            if digest.startswith(token_id) and len(token_id) >= 8:
+                await self.redis.delete(token_key(self.tenant, digest))
+                await self.redis.srem(token_index(self.tenant), digest)
+                return True
+        return False

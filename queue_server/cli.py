@@ -1,0 +1,163 @@
+"""The `madoguchi` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from . import logs
+from .auth import ALL_OFFICES, ROLES, Tokens
+from .connections import connect
+from .engine import Engine
+from .errors import MadoguchiError
+from .settings import Settings
+
+
+def _with_redis(settings: Settings, work: Callable[[Redis], Awaitable[Any]]) -> Any:
+    async def run() -> Any:
+        async with connect(settings) as redis:
+            return await work(redis)
+
+    return asyncio.run(run())
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from .app import create_app
+
+    logs.setup(settings.log_level)
+    web.run_app(create_app(settings), host=args.host or settings.host,
+                port=args.port or settings.port, access_log=None, print=None)
+    return 0
+
+
+async def load_demo(redis: Redis, settings: Settings, open_counters: bool = True) -> list[str]:
+    from .demo_data import demo_offices
+
+    engine = Engine(redis, settings.tenant)
+    ids = []
+    for office in demo_offices():
+        await engine.configure(office)
+        if open_counters:
+            for counter in office.counters:
+                await engine.set_counter_state(office.id, counter.id, "open")
+        ids.append(office.id)
+    return ids
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(redis: Redis) -> None:
+        ids = await load_demo(redis, settings, open_counters=not args.closed)
+        print(f"demo loaded: {len(ids)} offices ({', '.join(ids)})")
+        if args.tokens:
+            await _demo_tokens(redis, settings, Path(args.tokens))
+
+    _with_redis(settings, work)
+    return 0
+
+
+async def _demo_tokens(redis: Redis, settings: Settings, path: Path) -> None:
+    """Demo tokens for kokurakita, kept in var/ so `make run` reuses them."""
+    tokens = Tokens(redis, settings.tenant)
+    saved: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    valid: dict[str, str] = {}
+    for role, token in saved.items():
+        try:
+            await tokens.authenticate(token)
+            valid[role] = token
+        except MadoguchiError:
+            pass
+    for role in ("staff", "kiosk", "display"):
+        if role not in valid:
+            valid[role], _ = await tokens.create(role, "kokurakita", "demo")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(valid, indent=2))
+    path.chmod(0o600)
+    base = settings.public_base_url
+    print("demo tokens for kokurakita (kept in", path, "):")
+    for role, token in valid.items():
+        print(f"  {role:8} {token}")
+    print(f"try:  curl -s {base}/api/v1/offices/kokurakita/status")
+    print(f"      curl -s -X POST -H 'Authorization: Bearer {valid['kiosk']}' "
+          f"-d '{{\"service\":\"shomei\"}}' {base}/api/v1/offices/kokurakita/tickets")
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(redis: Redis) -> int:
+        tokens = Tokens(redis, settings.tenant)
+        if args.token_cmd == "create":
+            office = args.office or (ALL_OFFICES if args.role == "admin" else None)
+            if office is None:
+                print("--office is required for this role", file=sys.stderr)
+                return 2
+            if office != ALL_OFFICES:
+                await Engine(redis, settings.tenant).office(office)
+            token, token_id = await tokens.create(args.role, office, args.label or "")
+            print(token)
+            print(f"(id {token_id}; shown once, keep it safe)", file=sys.stderr)
+        elif args.token_cmd == "list":
+            for t in await tokens.list():
+                print(f"{t['id']}  {t['role']:8} {t['office']:14} {t.get('label', '')}")
+        elif args.token_cmd == "revoke":
+            if not await tokens.revoke(args.id):
+                print("no such token", file=sys.stderr)
+                return 1
+            print("revoked")
+        return 0
+
+    try:
+        return _with_redis(settings, work)
+    except MadoguchiError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+
+
+def cmd_not_yet(name: str) -> Callable[[Settings, argparse.Namespace], int]:
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        print(f"madoguchi {name}: not yet available in this version.", file=sys.stderr)
+        return 0
+
+    return run
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="madoguchi", description="madoguchi queue system")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    serve = sub.add_parser("serve", help="run the web process (API, websockets, pages)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+    demo = sub.add_parser("demo", help="load Kitakyushu's 7 ward offices as demo data")
+    demo.add_argument("--closed", action="store_true", help="leave the counters closed")
+    demo.add_argument("--tokens", metavar="FILE", help="create demo tokens, kept in FILE")
+    demo.set_defaults(func=cmd_demo)
+    token = sub.add_parser("token", help="device and tool tokens")
+    tsub = token.add_subparsers(dest="token_cmd", required=True)
+    create = tsub.add_parser("create", help="create a bearer token (printed once)")
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument("--office", help="office id (admin: omit for all offices)")
+    create.add_argument("--label", help="what the token is for, e.g. 'kiosk by the door'")
+    tsub.add_parser("list", help="list tokens (ids, roles, offices; never the secrets)")
+    revoke = tsub.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("id")
+    token.set_defaults(func=cmd_token)
+    for name, text in (("phone", "telephony process"), ("kiosk-agent", "kiosk hardware agent")):
+        sub.add_parser(name, help=f"{text} (not yet available)").set_defaults(
+            func=cmd_not_yet(name))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(Settings.from_env(), args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

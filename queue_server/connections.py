@@ -1,0 +1,30 @@
+"""The Redis connection of a process: REDIS_URL, or the embedded server."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from redis.asyncio import Redis
+
+from .embedded_redis import EmbeddedRedis
+from .settings import Settings
+
+
+@contextlib.asynccontextmanager
+async def connect(settings: Settings, existing: Redis | None = None) -> AsyncIterator[Redis]:
+    if existing is not None:
+        yield existing
+        return
+    embedded = None
+    url = settings.redis_url
+    if url is None:
+        embedded = EmbeddedRedis(settings.var_dir / "redis").start()
+        url = embedded.url
+    client = Redis.from_url(url, health_check_interval=30)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+        if embedded is not None:
+            embedded.stop()

@@ -1,0 +1,31 @@
+"""What every handler of one server process shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from .auth import Tokens
+from .engine import Engine
+from .hub import Hub
+from .metrics import Metrics
+from .settings import Settings
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    redis: Redis
+    engine: Engine
+    tokens: Tokens
+    hub: Hub
+    metrics: Metrics
+
+
+CONTEXT = web.AppKey("madoguchi", AppContext)
+
+
+def ctx(request: web.Request) -> AppContext:
+    return request.app[CONTEXT]

@@ -1,0 +1,301 @@
+"""The queue engine: every state change is one Lua script (one atomic Redis
+operation that also appends its event), so any number of processes share
+one truth. Used as a library by the API, the phone line and the kiosk."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from redis.asyncio import Redis
+
+from . import estimates
+from .clock import Clock, business_day, iso, iso_ms, system_clock
+from .errors import MadoguchiError
+from .keys import OfficeKeys, offices_key
+from .office_config import Office
+from .scripts import Scripts
+
+Channel = Literal["kiosk", "phone", "online", "staff"]
+CounterState = Literal["open", "paused", "closed"]
+CONFIG_CACHE_SECONDS = 2.0
+TICKET_TTL_SECONDS = 7 * 24 * 3600
+
+
+def new_ticket_id(office: str) -> str:
+    # The office travels in the id so a lookup goes straight to the office's
+    # slot; the 128 random bits are the capability.
+    return f"{office}.{secrets.token_urlsafe(16)}"
+
+
+def office_of_ticket(ticket_id: str) -> str:
+    office, sep, rand = ticket_id.partition(".")
+    if not sep or len(rand) < 22:
+        raise MadoguchiError("unknown_ticket")
+    return office
+
+
+@dataclass
+class _Cached:
+    office: Office
+    loaded: float
+
+
+class Engine:
+    def __init__(
+        self,
+        redis: Redis,
+        tenant: str,
+        clock: Clock = system_clock,
+        stream_maxlen: int = 10_000,
+    ) -> None:
+        self.redis = redis
+        self.tenant = tenant
+        self.clock = clock
+        self.stream_maxlen = stream_maxlen
+        self.scripts = Scripts(redis)
+        self._offices: dict[str, _Cached] = {}
+
+    def keys(self, office: str) -> OfficeKeys:
+        return OfficeKeys(self.tenant, office)
+
+    # -- configuration -------------------------------------------------
+
+    async def configure(self, office: Office) -> int:
+        """Store an office's configuration (validated) in one atomic step."""
+        mirror = {
+            "services": [
+                {
+                    "id": s.id,
+                    "letter": s.letter,
+                    "name": s.names.ja,
+                    "walk_in": "1" if s.walk_in else "0",
+                    "max_wait_ms": s.max_wait_minutes * 60_000,
+                    "expected_ms": int(s.expected_minutes * 60_000),
+                }
+                for s in office.services
+            ],
+            "counters": [
+                {"id": c.id, "name": c.names.ja, "services": ",".join(c.services), "order": c.order}
+                for c in office.counters
+            ],
+        }
+        doc = office.model_dump_json(by_alias=True, exclude_none=True)
+        result = await self._run(office, "apply_config", doc, json.dumps(mirror))
+        await self.redis.sadd(offices_key(self.tenant), office.id)
+        self._offices[office.id] = _Cached(office, time.monotonic())
+        return int(result["version"])
+
+    async def office(self, office_id: str) -> Office:
+        cached = self._offices.get(office_id)
+        if cached and time.monotonic() - cached.loaded < CONFIG_CACHE_SECONDS:
+            return cached.office
+        raw = await self.redis.get(self.keys(office_id).config)
+        if raw is None:
+            self._offices.pop(office_id, None)
+            raise MadoguchiError("unknown_office")
+        office = Office.model_validate_json(raw)
+        self._offices[office_id] = _Cached(office, time.monotonic())
+        return office
+
+    async def office_ids(self) -> list[str]:
+        ids = await self.redis.smembers(offices_key(self.tenant))
+        return sorted(i.decode() if isinstance(i, bytes) else i for i in ids)
+
+    # -- plumbing ------------------------------------------------------
+
+    async def _run(self, office: Office, script: str, *args: Any) -> dict[str, Any]:
+        now = self.clock()
+        keys = self.keys(office.id)
+        base = [keys.prefix, office.id, int(now * 1000), iso(now, office.timezone),
+                self.stream_maxlen]
+        result = await self.scripts.run(script, [keys.events], [*base, *args])
+        if "error" in result:
+            code = result.pop("error")
+            result.pop("ok", None)
+            raise MadoguchiError(code, **result)
+        return result
+
+    # -- tickets -------------------------------------------------------
+
+    async def issue_ticket(
+        self,
+        office_id: str,
+        service: str,
+        *,
+        channel: Channel = "kiosk",
+        lang: str = "ja",
+        priority: bool = False,
+        remote: bool = False,
+        due_at: float | None = None,
+        walk_in: bool = True,
+    ) -> dict[str, Any]:
+        office = await self.office(office_id)
+        ticket_id = new_ticket_id(office.id)
+        now = self.clock()
+        await self._run(
+            office,
+            "issue_ticket",
+            ticket_id,
+            service,
+            channel,
+            business_day(now, office.timezone),
+            "1" if priority else "0",
+            office.queue.priority_minutes * 60_000,
+            lang,
+            "remote" if remote else "waiting",
+            "" if due_at is None else int(due_at * 1000),
+            TICKET_TTL_SECONDS,
+            "1" if walk_in else "0",
+        )
+        return await self.ticket(ticket_id)
+
+    async def call_next(self, office_id: str, counter: str) -> dict[str, Any] | None:
+        office = await self.office(office_id)
+        result = await self._run(office, "call_next", counter)
+        if not result.get("ticket"):
+            return None
+        return await self.ticket(result["ticket"]["id"])
+
+    async def _counter_action(
+        self, office_id: str, script: str, counter: str, expect: str | None, *extra: Any
+    ) -> dict[str, Any]:
+        office = await self.office(office_id)
+        result = await self._run(office, script, counter, expect or "", *extra)
+        return await self.ticket(result["ticket"]["id"])
+
+    async def recall(self, office_id: str, counter: str, expect: str | None = None) -> dict:
+        return await self._counter_action(office_id, "recall", counter, expect)
+
+    async def start(self, office_id: str, counter: str, expect: str | None = None) -> dict:
+        return await self._counter_action(office_id, "start", counter, expect)
+
+    async def finish(self, office_id: str, counter: str, expect: str | None = None) -> dict:
+        return await self._counter_action(office_id, "finish", counter, expect)
+
+    async def no_show(self, office_id: str, counter: str, expect: str | None = None) -> dict:
+        office = await self.office(office_id)
+        return await self._counter_action(
+            office_id, "no_show", counter, expect, office.queue.max_recalls
+        )
+
+    async def park(self, office_id: str, counter: str, expect: str | None = None) -> dict:
+        return await self._counter_action(office_id, "park", counter, expect)
+
+    async def transfer(
+        self,
+        office_id: str,
+        counter: str,
+        *,
+        service: str | None = None,
+        to_counter: str | None = None,
+        expect: str | None = None,
+    ) -> dict[str, Any]:
+        return await self._counter_action(
+            office_id, "transfer", counter, expect, service or "", to_counter or ""
+        )
+
+    async def _ticket_action(self, ticket_id: str, script: str, *extra: Any) -> dict[str, Any]:
+        office = await self.office(office_of_ticket(ticket_id))
+        await self._run(office, script, ticket_id, *extra)
+        return await self.ticket(ticket_id)
+
+    async def resume(self, ticket_id: str, counter: str | None = None) -> dict[str, Any]:
+        return await self._ticket_action(ticket_id, "resume", counter or "")
+
+    async def rejoin(self, ticket_id: str) -> dict[str, Any]:
+        office = await self.office(office_of_ticket(ticket_id))
+        return await self._ticket_action(ticket_id, "rejoin", office.queue.rejoin_minutes * 60_000)
+
+    async def cancel(self, ticket_id: str) -> dict[str, Any]:
+        return await self._ticket_action(ticket_id, "cancel")
+
+    async def set_counter_state(
+        self, office_id: str, counter: str, state: CounterState
+    ) -> dict[str, Any]:
+        office = await self.office(office_id)
+        result = await self._run(office, "set_counter_state", counter, state)
+        return {"counter": counter, "state": result["state"], "previous": result["previous"]}
+
+    # -- reads ---------------------------------------------------------
+
+    async def ticket(self, ticket_id: str) -> dict[str, Any]:
+        """The ticket as its holder sees it: state, people ahead, estimate,
+        counter when called. No personal data."""
+        office = await self.office(office_of_ticket(ticket_id))
+        view = await self._run(office, "ticket_view", ticket_id)
+        t = view["ticket"]
+        tz = office.timezone
+        ahead = view["ahead"]
+        wait = (
+            estimates.wait_ms(ahead, view["avg_ms"], view["open_counters"])
+            if ahead is not None
+            else None
+        )
+        return {
+            "id": t["id"],
+            "office": t["office"],
+            "number": t["number"],
+            "service": t["service"],
+            "channel": t["channel"],
+            "state": t["state"],
+            "priority": t["priority"] == "1",
+            "lang": t["lang"],
+            "due_at": iso_ms(t["due"], tz),
+            "issued_at": iso_ms(t["issued_at"], tz),
+            "called_at": iso_ms(t.get("called_at"), tz),
+            "serving_at": iso_ms(t.get("serving_at"), tz),
+            "done_at": iso_ms(t.get("done_at"), tz),
+            "recalls": int(t.get("recalls") or 0),
+            "ahead": ahead,
+            "estimated_wait_minutes": estimates.minutes(wait),
+            "counter": view["counter"],
+            "target_counter": t.get("target") or None,
+            "last_event": view["last_event"],
+        }
+
+    async def status(self, office_id: str) -> dict[str, Any]:
+        """The live board: public, no ticket ids, no personal data."""
+        office = await self.office(office_id)
+        raw = await self._run(office, "office_status")
+        tz = office.timezone
+        order = {c.id: i for i, c in enumerate(office.counters)}
+        # Lua's cjson writes an empty list as {}: normalise.
+        counters = sorted(raw["counters"] or [], key=lambda c: order.get(c["id"], len(order)))
+        for c in counters:
+            if c["ticket"]:
+                c["ticket"]["since"] = iso_ms(c["ticket"]["since"], tz)
+        services = []
+        now_ms = self.clock() * 1000
+        for s in office.services:
+            live = raw["services"].get(s.id, {})
+            waiting = live.get("waiting", 0)
+            oldest = live.get("oldest_due")
+            wait = estimates.wait_ms(waiting, live.get("avg_ms", 0), live.get("open_counters", 0))
+            services.append(
+                {
+                    "id": s.id,
+                    "letter": s.letter,
+                    "names": s.names.as_dict(),
+                    "waiting": waiting,
+                    "open_counters": round(live.get("open_counters", 0), 2),
+                    "estimated_wait_minutes": estimates.minutes(wait),
+                    "longest_wait_minutes": (
+                        max(0, int((now_ms - oldest) // 60_000)) if oldest is not None else None
+                    ),
+                    "walk_in": s.walk_in,
+                    "konbini": s.konbini,
+                }
+            )
+        return {
+            "office": office.id,
+            "names": office.names.as_dict(),
+            "at": iso(self.clock(), tz),
+            "counters": counters,
+            "services": services,
+            "recent_calls": raw["recent"] or [],
+            "last_event": raw["last_event"],
+        }

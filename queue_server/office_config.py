@@ -1,0 +1,129 @@
+"""The configuration of one office: services, counters and queue settings.
+
+Stored as one JSON document per office in Redis (``config`` key) and mirrored
+into small hashes that the Lua scripts read (``svc:<id>``, ``ctr:<id>``), so
+every atomic operation sees the configuration it runs under.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+LANGS = ("ja", "en", "ko", "zh-Hans", "vi")
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+
+
+class Names(BaseModel):
+    """Text per language; Japanese is required, the others fall back to it."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    ja: str = Field(min_length=1, max_length=200)
+    en: str | None = Field(default=None, max_length=200)
+    ko: str | None = Field(default=None, max_length=200)
+    zh_Hans: str | None = Field(default=None, max_length=200, alias="zh-Hans")
+    vi: str | None = Field(default=None, max_length=200)
+    ja_easy: str | None = Field(default=None, max_length=200, alias="ja-easy")
+
+    def get(self, lang: str) -> str:
+        value = getattr(self, lang.replace("-", "_"), None)
+        return value or self.ja
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in self.model_dump(by_alias=True).items() if v}
+
+
+class Service(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=ID_PATTERN)
+    names: Names
+    letter: str = Field(pattern=r"^[A-Z]$")
+    expected_minutes: float = Field(default=10, gt=0, le=480)
+    walk_in: bool = True
+    bookable: bool = False
+    slot_minutes: int = Field(default=30, ge=5, le=240)
+    slot_capacity: int = Field(default=1, ge=1, le=100)
+    # Escalation: a ticket waiting longer than this is called ahead of the
+    # counter's service priority order, so a secondary service never starves.
+    max_wait_minutes: int = Field(default=30, ge=1, le=600)
+    bring: Names | None = None
+    konbini: bool = False
+
+
+class Counter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=ID_PATTERN)
+    names: Names
+    services: list[str] = Field(min_length=1, max_length=50)
+    # "priority": the first service in `services` with someone waiting wins
+    # (max-wait escalation aside). "due": oldest due_at across all services,
+    # the list order breaking ties.
+    order: Literal["priority", "due"] = "priority"
+
+
+class QueueSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_recalls: int = Field(default=2, ge=0, le=10)
+    rejoin_minutes: int = Field(default=10, ge=0, le=240)
+    priority_minutes: int = Field(default=15, ge=0, le=240)
+
+
+class OpeningHours(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # ISO weekday (1 = Monday) -> [open, close] as "HH:MM".
+    weekly: dict[int, tuple[str, str]] = Field(
+        default_factory=lambda: {d: ("08:30", "17:00") for d in range(1, 6)}
+    )
+
+
+class Office(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=ID_PATTERN)
+    names: Names
+    timezone: str = "Asia/Tokyo"
+    address: Names | None = None
+    hours: OpeningHours = Field(default_factory=OpeningHours)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
+    services: list[Service] = Field(min_length=1, max_length=60)
+    counters: list[Counter] = Field(min_length=1, max_length=200)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(value)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Office:
+        ids = [s.id for s in self.services]
+        if len(set(ids)) != len(ids):
+            raise ValueError("service ids must be unique")
+        letters = [s.letter for s in self.services]
+        if len(set(letters)) != len(letters):
+            raise ValueError("service letters must be unique within an office")
+        cids = [c.id for c in self.counters]
+        if len(set(cids)) != len(cids):
+            raise ValueError("counter ids must be unique")
+        known = set(ids)
+        for counter in self.counters:
+            unknown = [s for s in counter.services if s not in known]
+            if unknown:
+                raise ValueError(f"counter {counter.id} serves unknown services {unknown}")
+            if len(set(counter.services)) != len(counter.services):
+                raise ValueError(f"counter {counter.id} lists a service twice")
+        return self
+
+    def service(self, service_id: str) -> Service | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+    def counter(self, counter_id: str) -> Counter | None:
+        return next((c for c in self.counters if c.id == counter_id), None)

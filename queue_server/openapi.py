@@ -1,0 +1,114 @@
+"""The OpenAPI 3 document of /api/v1. Request schemas come from the same
+pydantic models that validate requests; tests check every route of the app
+against this document."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+
+from . import api_models as m
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _param(name: str, where: str = "path", desc: str = "", required: bool = True) -> dict:
+    return {"name": name, "in": where, "required": required, "schema": {"type": "string"},
+            "description": desc}
+
+
+def _body(model: type[BaseModel]) -> dict[str, Any]:
+    return {"required": False, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
+
+
+def _op(summary: str, params: list[dict], ok: dict[str, str], *, body: type[BaseModel] | None
+        = None, auth: bool = False, errors: tuple[int, ...] = (400, 404)) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        str(code): {"description": text,
+                    **({"content": {"application/json": {"schema": {"type": "object"}}}}
+                       if code != 204 else {})}
+        for code, text in ((int(c), t) for c, t in ok.items())
+    }
+    for code in (*errors, *((401, 403) if auth else ()), 413, 422):
+        responses[str(code)] = {"description": "error", "content": {
+            "application/json": {"schema": ERROR}}}
+    op: dict[str, Any] = {"summary": summary, "parameters": params, "responses": responses}
+    if body is not None:
+        op["requestBody"] = _body(body)
+    if auth:
+        op["security"] = [{"bearer": []}]
+    return op
+
+
+OFFICE = _param("office", desc="Office id, e.g. kokurakita")
+COUNTER = _param("counter", desc="Counter id")
+TICKET = _param("ticket_id", desc="Opaque ticket id (the capability of its holder)")
+ACTION = {**_param("action"), "schema": {"type": "string", "enum": [
+    "recall", "start", "finish", "no-show", "transfer", "park", "resume", "cancel",
+    "pause", "open", "close"]}}
+
+
+@cache
+def document() -> dict[str, Any]:
+    models = (m.IssueTicket, m.CounterAction, m.Transfer, m.TicketRef, m.Body)
+    schemas: dict[str, Any] = {
+        model.__name__: model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for model in models
+    }
+    schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message"], "properties": {
+            "code": {"type": "string"}, "message": {"type": "string"},
+            "details": {"type": "object"}}}}}
+    paths: dict[str, Any] = {
+        "/api/v1/offices": {"get": _op("Offices with names", [], {"200": "offices"})},
+        "/api/v1/offices/{office}/services": {"get": _op(
+            "Services with waiting count and estimated wait", [OFFICE], {"200": "services"})},
+        "/api/v1/offices/{office}/status": {"get": _op(
+            "Live board: counters, recent calls, waiting per service, estimates", [OFFICE],
+            {"200": "status"})},
+        "/api/v1/offices/{office}/tickets": {"post": _op(
+            "Issue a ticket (kiosk, staff, phone)", [OFFICE], {"201": "the ticket"},
+            body=m.IssueTicket, auth=True, errors=(400, 404, 409))},
+        "/api/v1/tickets/{ticket_id}": {"get": _op(
+            "A ticket: state, people ahead, estimate, counter when called", [TICKET],
+            {"200": "ticket"})},
+        "/api/v1/tickets/{ticket_id}/cancel": {"post": _op(
+            "The holder cancels the ticket", [TICKET], {"200": "ticket"}, body=m.Body,
+            errors=(400, 404, 409))},
+        "/api/v1/tickets/{ticket_id}/rejoin": {"post": _op(
+            "Rejoin after a no-show within the office's window", [TICKET], {"200": "ticket"},
+            body=m.Body, errors=(400, 404, 409))},
+        "/api/v1/offices/{office}/counters/{counter}/call-next": {"post": _op(
+            "Call the next ticket (finishes the counter's current one)", [OFFICE, COUNTER],
+            {"200": "the called ticket", "204": "nobody waits"}, body=m.Body, auth=True,
+            errors=(400, 404, 409))},
+        "/api/v1/offices/{office}/counters/{counter}/{action}": {"post": _op(
+            "Act at a counter. recall/start/finish/no-show/park take {ticket?}; transfer "
+            "{service?, counter?, ticket?}; resume/cancel {ticket}; pause/open/close {}",
+            [OFFICE, COUNTER, ACTION], {"200": "the ticket, or the counter state"},
+            body=m.Transfer, auth=True, errors=(400, 404, 409))},
+        "/api/v1/openapi.json": {"get": _op("This document", [], {"200": "OpenAPI 3"})},
+        "/ws/offices/{office}/display": {"get": _op(
+            "Websocket: office events (DESIGN §7), resumed after `since`",
+            [OFFICE, _param("since", "query", "last event id seen", required=False)],
+            {"101": "switching protocols"})},
+        "/ws/tickets/{ticket_id}": {"get": _op(
+            "Websocket: one ticket's updates", [TICKET], {"101": "switching protocols"})},
+        "/healthz": {"get": _op("Liveness", [], {"200": "alive"}, errors=())},
+        "/readyz": {"get": _op("Readiness (Redis reachable)", [],
+                               {"200": "ready", "503": "Redis unreachable"}, errors=())},
+        "/metrics": {"get": _op("Prometheus metrics", [], {"200": "text exposition"},
+                                errors=())},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "madoguchi API", "version": "1"},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

@@ -1,0 +1,165 @@
+--[[
+  Shared helpers, prepended to every script by scripts.py (the way BullMQ
+  keeps includes/). Not a script on its own.
+
+  Conventions of every script:
+    ARGV[1] key prefix of the office ("mg:{tenant:office}:")
+    ARGV[2] office id
+    ARGV[3] now, epoch milliseconds (the engine's clock, so simulations work)
+    ARGV[4] now as ISO 8601 in the office's time zone (event "at")
+    ARGV[5] MAXLEN for the event stream
+  Every script returns a JSON string: {"ok":...} or {"error": "<code>"}.
+]]
+local P = ARGV[1]
+local OFFICE = ARGV[2]
+local NOW = tonumber(ARGV[3])
+local AT = ARGV[4]
+local MAXLEN = ARGV[5]
+
+local function fail(code, extra)
+  local out = extra or {}
+  out["error"] = code
+  return cjson.encode(out)
+end
+
+local function ok(out)
+  out = out or {}
+  out["ok"] = true
+  return cjson.encode(out)
+end
+
+local function hgetall(key)
+  local flat = redis.call("HGETALL", key)
+  if #flat == 0 then return nil end
+  local t = {}
+  for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1] end
+  return t
+end
+
+local function split(s)
+  local out = {}
+  if s == nil or s == "" then return out end
+  for part in string.gmatch(s, "[^,]+") do out[#out + 1] = part end
+  return out
+end
+
+local function counter_pub(cid)
+  if cid == nil or cid == "" then return nil end
+  return {id = cid, name = redis.call("HGET", P .. "ctr:" .. cid, "name") or cid}
+end
+
+-- Append an event. `data` is the public payload (no personal data, no
+-- ticket id: the id is the capability for the smartphone page); the ticket
+-- id travels in its own field, read only by the server.
+local function emit(etype, ticket, cid, extra)
+  local data = extra or {}
+  data["type"] = etype
+  data["office"] = OFFICE
+  data["at"] = AT
+  if ticket then
+    data["ticket"] = {number = ticket["number"], service = ticket["service"]}
+  end
+  local c = counter_pub(cid)
+  if c then data["counter"] = c end
+  local tid = ""
+  if ticket then tid = ticket["id"] end
+  return redis.call("XADD", P .. "events", "MAXLEN", "~", MAXLEN, "*",
+    "type", etype, "data", cjson.encode(data), "tid", tid)
+end
+
+local function waiting_count(service)
+  return redis.call("ZCARD", P .. "q:" .. service)
+end
+
+-- Put a ticket back in line with its original place (score).
+local function enqueue(t)
+  if t["target"] ~= nil and t["target"] ~= "" then
+    redis.call("ZADD", P .. "cq:" .. t["target"], t["score"], t["id"])
+  else
+    redis.call("ZADD", P .. "q:" .. t["service"], t["score"], t["id"])
+  end
+end
+
+local function dequeue(t)
+  redis.call("ZREM", P .. "q:" .. t["service"], t["id"])
+  if t["target"] ~= nil and t["target"] ~= "" then
+    redis.call("ZREM", P .. "cq:" .. t["target"], t["id"])
+  end
+end
+
+-- Adaptive average service time: an exponentially weighted mean seeded with
+-- the configured expected minutes, so it follows the day without jumping on
+-- one odd visit.
+local function record_service_time(service, ms)
+  local key = P .. "svc:" .. service
+  local avg = tonumber(redis.call("HGET", key, "avg_ms"))
+  if avg == nil then return end
+  local alpha = 0.2
+  avg = avg + alpha * (ms - avg)
+  redis.call("HSET", key, "avg_ms", math.floor(avg))
+  redis.call("HINCRBY", key, "served", 1)
+end
+
+local function finish_ticket(t, cid)
+  local tkey = P .. "t:" .. t["id"]
+  local started = tonumber(t["serving_at"] or t["called_at"] or NOW)
+  redis.call("HSET", tkey, "state", "done", "done_at", NOW)
+  record_service_time(t["service"], NOW - started)
+  emit("ticket.done", t, cid)
+end
+
+-- The counter's current ticket, if it is still at the counter.
+local function current_ticket(ctr)
+  local tid = ctr["current"]
+  if tid == nil or tid == "" then return nil end
+  local t = hgetall(P .. "t:" .. tid)
+  if t == nil then return nil end
+  if t["state"] ~= "called" and t["state"] ~= "serving" then return nil end
+  return t
+end
+
+local function load_counter(cid)
+  return hgetall(P .. "ctr:" .. cid)
+end
+
+local function remember_call(t, cid, kind)
+  local c = counter_pub(cid)
+  local entry = cjson.encode({number = t["number"], service = t["service"],
+    counter = c, at = AT, kind = kind})
+  redis.call("LPUSH", P .. "recent", entry)
+  redis.call("LTRIM", P .. "recent", 0, 19)
+end
+
+local function ticket_out(t)
+  return {id = t["id"], number = t["number"], service = t["service"], state = t["state"]}
+end
+
+-- The preamble of every action on "the ticket at this counter": returns the
+-- counter and its ticket, or an error reply. `expect` (may be "") lets the
+-- console say which ticket it means, so a stale screen cannot act on a
+-- ticket it never showed.
+local function at_counter(cid, expect)
+  local ctr = load_counter(cid)
+  if ctr == nil then return nil, nil, fail("unknown_counter") end
+  local t = current_ticket(ctr)
+  if t == nil then return nil, nil, fail("no_current_ticket") end
+  if expect ~= nil and expect ~= "" and expect ~= t["id"] then
+    return nil, nil, fail("ticket_mismatch", {current = t["number"]})
+  end
+  return ctr, t, nil
+end
+
+-- Open counters per service. A counter that serves n services gives each
+-- 1/n of its time: the sum stays one counter, so estimates do not count the
+-- same clerk several times (read-only helper of the view scripts).
+local function open_capacity()
+  local cap = {}
+  for _, cid in ipairs(redis.call("SMEMBERS", P .. "counters")) do
+    local c = redis.call("HMGET", P .. "ctr:" .. cid, "state", "services")
+    if c[1] == "open" then
+      local list = split(c[2])
+      for _, s in ipairs(list) do cap[s] = (cap[s] or 0) + 1 / #list end
+    end
+  end
+  return cap
+end

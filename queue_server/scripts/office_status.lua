@@ -1,0 +1,41 @@
+--[[
+  The live board of an office: every counter (state, current ticket, the
+  services it serves), waiting and learned average per service, recent
+  calls. Read-only; public (no ticket ids, no personal data).
+
+  KEYS[1] events stream of the office
+  ARGV[1..5] see includes.lua (ARGV[3..5] unused)
+
+  Returns {"ok", "counters": [...], "services": {id: {waiting, avg_ms,
+           open_counters}}, "recent": [...], "last_event"}
+]]
+local counters = {}
+for _, cid in ipairs(redis.call("SMEMBERS", P .. "counters")) do
+  local c = hgetall(P .. "ctr:" .. cid)
+  local out = {id = cid, name = c["name"], state = c["state"],
+    services = split(c["services"]), ticket = cjson.null}
+  local t = current_ticket(c)
+  if t ~= nil then
+    out["ticket"] = {number = t["number"], service = t["service"], state = t["state"],
+      since = tonumber(t["serving_at"] or t["called_at"])}
+  end
+  counters[#counters + 1] = out
+end
+local cap = open_capacity()
+local services = {}
+for _, sid in ipairs(redis.call("SMEMBERS", P .. "services")) do
+  local head = redis.call("ZRANGE", P .. "q:" .. sid, 0, 0, "WITHSCORES")
+  local oldest = cjson.null
+  if #head > 0 then oldest = tonumber(head[2]) end
+  services[sid] = {waiting = waiting_count(sid), open_counters = cap[sid] or 0,
+    avg_ms = tonumber(redis.call("HGET", P .. "svc:" .. sid, "avg_ms") or "0"),
+    oldest_due = oldest}
+end
+local recent = {}
+for _, e in ipairs(redis.call("LRANGE", P .. "recent", 0, 9)) do
+  recent[#recent + 1] = cjson.decode(e)
+end
+local last = redis.call("XREVRANGE", P .. "events", "+", "-", "COUNT", 1)
+local last_id = cjson.null
+if #last > 0 then last_id = last[1][1] end
+return ok({counters = counters, services = services, recent = recent, last_event = last_id})

@@ -1,0 +1,45 @@
+"""Process settings, read once from the environment (documented in README)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_base_url: str = "http://127.0.0.1:8080"
+    tenant: str = "kitakyushu"
+    var_dir: Path = field(default_factory=lambda: Path("var"))
+    secret_key: str = ""
+    max_body_bytes: int = 64 * 1024
+    stream_maxlen: int = 10_000
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        host = os.environ.get("MADOGUCHI_HOST", "127.0.0.1")
+        port = _int("MADOGUCHI_PORT", 8080)
+        return cls(
+            redis_url=os.environ.get("REDIS_URL") or None,
+            host=host,
+            port=port,
+            public_base_url=os.environ.get(
+                "MADOGUCHI_PUBLIC_BASE_URL", f"http://{host}:{port}"
+            ).rstrip("/"),
+            tenant=os.environ.get("MADOGUCHI_TENANT", "kitakyushu"),
+            var_dir=Path(os.environ.get("MADOGUCHI_VAR_DIR", "var")),
+            secret_key=os.environ.get("MADOGUCHI_SECRET_KEY", ""),
+            max_body_bytes=_int("MADOGUCHI_MAX_BODY_BYTES", 64 * 1024),
+            stream_maxlen=_int("MADOGUCHI_STREAM_MAXLEN", 10_000),
+            log_level=os.environ.get("MADOGUCHI_LOG_LEVEL", "INFO"),
+        )

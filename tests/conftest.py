@@ -1,0 +1,114 @@
+"""Shared fixtures: real Redis (REDIS_URL, else an embedded redis-server),
+an isolated tenant per test (so tests never see each other's keys and never
+flush a shared database) and a clock the test moves by hand."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from redis.asyncio import Redis
+
+from queue_server.embedded_redis import EmbeddedRedis
+from queue_server.engine import Engine
+from queue_server.office_config import Office
+
+# 2026-11-27 (a Friday) 10:00 in Kitakyushu.
+START = datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo")).timestamp()
+
+
+class ManualClock:
+    def __init__(self, now: float = START) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def tenant() -> str:
+    return "test" + secrets.token_hex(6)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+def small_office(office_id: str = "testoffice") -> Office:
+    """Three services, four counters with overlapping services."""
+    svc = lambda sid, letter, minutes, **kw: {  # noqa: E731
+        "id": sid, "names": {"ja": sid, "en": sid}, "letter": letter,
+        "expected_minutes": minutes, **kw,
+    }
+    ctr = lambda cid, services, **kw: {  # noqa: E731
+        "id": cid, "names": {"ja": f"{cid}番窓口", "en": f"Counter {cid}"}, "services": services,
+        **kw,
+    }
+    return Office.model_validate(
+        {
+            "id": office_id,
+            "names": {"ja": "テスト区役所", "en": "Test Ward Office"},
+            "queue": {"max_recalls": 1, "rejoin_minutes": 10, "priority_minutes": 15},
+            "services": [
+                svc("shomei", "A", 5, max_wait_minutes=20, konbini=True),
+                svc("ido", "B", 15, max_wait_minutes=30),
+                svc("okuyami", "J", 60, walk_in=False),
+            ],
+            "counters": [
+                ctr("1", ["shomei"]),
+                ctr("2", ["shomei", "ido"]),
+                ctr("3", ["ido", "shomei"]),
+                ctr("4", ["ido", "shomei"], order="due"),
+                ctr("5", ["okuyami"]),
+            ],
+        }
+    )
+
+
+@pytest.fixture
+async def engine(redis: Redis, tenant: str, clock: ManualClock) -> Engine:
+    eng = Engine(redis, tenant, clock=clock)
+    await eng.configure(small_office())
+    return eng
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """In CI nothing may be skipped: a skip (missing dependency) fails."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which is a failure: {report.longrepr}"
