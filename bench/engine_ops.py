@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import platform
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -36,6 +37,7 @@ from .common import (
     emit_json,
     latency_summary,
     new_tenant,
+    percentile,
     run_loop,
 )
 
@@ -45,19 +47,28 @@ WARMUP_OPS = 50
 Op = Callable[[int], Awaitable[Any]]
 
 
-async def _sequential(op: Op, n: int, deadline: float) -> dict[str, Any]:
-    samples: list[int] = []
-    started = time.perf_counter()
+async def _sequential(ops: Sequence[Op], n: int, deadline: float) -> list[list[int]]:
+    """One op at a time, n rounds. With several ops they alternate (op1(i),
+    op2(i), op1(i+1), ...) so a noisy neighbour on the machine hits them
+    alike and their latencies can be compared pair by pair. Returns the
+    latencies in ns per op."""
+    samples: list[list[int]] = [[] for _ in ops]
     for i in range(n):
         if time.perf_counter() > deadline:
             break
-        t0 = time.perf_counter_ns()
-        await op(i)
-        samples.append(time.perf_counter_ns() - t0)
-    elapsed = time.perf_counter() - started
+        for k, op in enumerate(ops):
+            t0 = time.perf_counter_ns()
+            await op(i)
+            samples[k].append(time.perf_counter_ns() - t0)
+    return samples
+
+
+def _sequential_summary(samples: list[int]) -> dict[str, Any]:
+    busy = sum(samples) / 1e9
     return {
         **latency_summary(samples),
-        "ops_per_s": round(len(samples) / elapsed, 1) if elapsed > 0 else None,
+        # One caller's rate, 1 / mean latency: not the process's capacity.
+        "ops_per_s": round(len(samples) / busy, 1) if busy > 0 else None,
     }
 
 
@@ -67,6 +78,7 @@ async def _concurrent(op: Op, n: int, workers: int, deadline: float) -> dict[str
     of a busy process sees."""
     samples: list[int] = []
     next_index = 0
+    cpu0 = time.process_time()
 
     async def worker() -> None:
         nonlocal next_index
@@ -80,9 +92,14 @@ async def _concurrent(op: Op, n: int, workers: int, deadline: float) -> dict[str
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(workers)))
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu0
     return {
         **latency_summary(samples),
         "ops_per_s": round(len(samples) / elapsed, 1) if elapsed > 0 else None,
+        # This process's CPU per op (client side: redis-py, JSON, engine).
+        # When it is close to 1 / ops_per_s the process is CPU-bound, and
+        # other load on the machine matters less to this figure.
+        "client_cpu_ms_per_op": round(cpu * 1000 / len(samples), 4) if samples else None,
     }
 
 
@@ -121,6 +138,9 @@ async def run(
         async def read(i: int) -> None:
             await engine.ticket(issued[i % len(issued)])
 
+        async def read_last(i: int) -> None:
+            await engine.ticket(issued[-1])
+
         async def call(i: int) -> None:
             await engine.call_next(office.id, counters[i % len(counters)])
 
@@ -134,19 +154,23 @@ async def run(
 
         sequential: dict[str, Any] = {}
         concurrent: dict[str, Any] = {}
-        # Order matters: reads and calls need the tickets issued just before.
-        for name, op in (("issue_ticket", issue), ("ticket", read), ("call_next", call)):
-            sequential[name] = await _sequential(op, n, time.perf_counter() + max_seconds)
+        # issue_ticket alternates with a read of the ticket it just issued:
+        # issue_ticket = issue script + that same read, so the paired
+        # difference is the issue script's own share (the 2nd round trip's
+        # cost is the read). Calls then use up the tickets issued here.
+        issue_ns, read_ns = await _sequential(
+            (issue, read_last), n, time.perf_counter() + max_seconds
+        )
+        (call_ns,) = await _sequential((call,), n, time.perf_counter() + max_seconds)
+        sequential["issue_ticket"] = _sequential_summary(issue_ns)
+        sequential["ticket"] = _sequential_summary(read_ns)
+        sequential["call_next"] = _sequential_summary(call_ns)
+        script_ms = sorted((a - b) / 1e6 for a, b in zip(issue_ns, read_ns, strict=True))
         for name, op in (("issue_ticket", issue), ("ticket", read), ("call_next", call)):
             concurrent[name] = await _concurrent(
                 op, n, concurrency, time.perf_counter() + max_seconds
             )
 
-        # issue_ticket = issue script + ticket_view script; the difference
-        # of the two medians approximates the issue script alone.
-        script_only_p50 = round(
-            sequential["issue_ticket"]["p50_ms"] - sequential["ticket"]["p50_ms"], 4
-        )
         server = await client.info("server")
         return {
             "benchmark": "engine_ops",
@@ -157,29 +181,29 @@ async def run(
                 "warmup_ops": WARMUP_OPS,
                 "services": len(services),
                 "counters": len(counters),
+                "tenant": tenant,  # deleted at the end
             },
             "environment": {
                 "python": platform.python_version(),
                 "redis_py": redis.__version__,
                 "redis_server": server.get("redis_version"),
+                # Other work on the machine shifts every number: say how busy.
+                "cpu_count": os.cpu_count(),
+                "load_average_1m": round(os.getloadavg()[0], 2),
             },
             "target": TARGET,
             "sequential": sequential,
             "concurrent": concurrent,
             "derived": {
-                "issue_script_only_p50_ms_estimate": script_only_p50,
-                "ticket_read_share_of_issue_p50": round(
-                    sequential["ticket"]["p50_ms"] / sequential["issue_ticket"]["p50_ms"], 3
-                ),
+                "issue_minus_read_p50_ms": round(percentile(script_ms, 50), 4),
+                "read_share_of_issue_mean": round(sum(read_ns) / sum(issue_ns), 3),
             },
             # Latency is judged on one caller at a time and throughput on K
             # callers: with K in flight, per-op latency is K / throughput by
             # Little's law, so it measures queueing, not the operation.
             "meets_target": {
                 "latency_sequential": {k: _meets_latency(v) for k, v in sequential.items()},
-                "throughput_concurrent": {
-                    k: _meets_throughput(v) for k, v in concurrent.items()
-                },
+                "throughput_concurrent": {k: _meets_throughput(v) for k, v in concurrent.items()},
             },
         }
     finally:

@@ -2,7 +2,7 @@
 office days drives the REAL engine (real Redis, real Lua scripts) on a
 simulated clock, so a whole day runs in a few seconds.
 
-    python -m bench.estimate_accuracy [--days 10] [--seed 1] [--safety-sd 0.5]
+    python -m bench.estimate_accuracy [--days 8] [--seed 1] [--safety-sd 0.5]
 
 Two parts, one JSON object:
 
@@ -84,6 +84,8 @@ class Visit:
     ahead: int
     avg_ms: float
     capacity: float
+    idle: int  # free open counters serving the service when the ticket was issued
+    true_avg_ms: float  # the simulation's real mean service time of the service
     called_ms: int | None = None
 
     @property
@@ -138,6 +140,10 @@ class OfficeSim:
     sample_service: Callable[[str], float]
     visits: dict[str, Visit] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)  # ticket ids by arrival
+    # Wall-clock cap (time.perf_counter()): past it no new arrivals, the
+    # people already waiting are still served, so the data stay consistent.
+    deadline: float = math.inf
+    capped: bool = False  # arrivals were cut by the deadline
     _seq: int = 0
 
     def __post_init__(self) -> None:
@@ -148,6 +154,8 @@ class OfficeSim:
             for s in c.services:
                 self.capacity[s] = self.capacity.get(s, 0.0) + 1 / len(c.services)
         self.idle: set[str] = {c.id for c in self.office.counters}
+        # service_sampler draws with these means.
+        self.true_mean_ms = {s.id: s.expected_minutes * 60_000 for s in self.office.services}
 
     async def open_counters(self) -> None:
         for c in self.office.counters:
@@ -170,6 +178,7 @@ class OfficeSim:
         return True
 
     async def _arrive(self, service: str) -> None:
+        idle = sum(1 for c in self.office.counters if c.id in self.idle and service in c.services)
         t = await self.engine.issue_ticket(self.office.id, service)
         # The learned average the ticket view used (nothing ran in between on
         # the simulated clock), for the raw-ms estimate the minutes come from.
@@ -182,6 +191,8 @@ class OfficeSim:
             ahead=t["ahead"],
             avg_ms=float(avg or 0),
             capacity=self.capacity.get(service, 0.0),
+            idle=idle,
+            true_avg_ms=self.true_mean_ms[service],
         )
         self.order.append(t["id"])
 
@@ -196,6 +207,9 @@ class OfficeSim:
             at, _, kind, what = heapq.heappop(heap)
             self.clock.now = at
             if kind == "arrival":
+                if time.perf_counter() > self.deadline:
+                    self.capped = True
+                    continue
                 if (until is not None and at >= until) or (
                     max_arrivals is not None and len(self.order) >= max_arrivals
                 ):
@@ -235,23 +249,45 @@ def score(visits: Sequence[Visit], sd_values: Sequence[float]) -> dict[str, Any]
         }
 
     def raw_ms(v: Visit) -> int | None:
+        return estimates.wait_ms(v.ahead, v.avg_ms, v.capacity, v.idle)
+
+    # What-ifs, not the engine, to show where the error comes from:
+    # idle_blind: ignoring free counters (everyone waits for departures).
+    # true_mean: the real mean service time instead of the learned average,
+    # i.e. the error left if the adaptive average were noise-free.
+    def idle_blind_ms(v: Visit) -> int | None:
         return estimates.wait_ms(v.ahead, v.avg_ms, v.capacity)
+
+    def true_mean_ms(v: Visit) -> int | None:
+        return estimates.wait_ms(v.ahead, v.true_avg_ms, v.capacity, v.idle)
+
+    variants: dict[str, Callable[[Visit], int | None]] = {
+        "idle_blind": idle_blind_ms,
+        "true_mean_service_time": true_mean_ms,
+    }
 
     # Same formula as the engine with the recorded inputs: must reproduce the
     # printed minutes exactly, else the recorded inputs are not the engine's.
     mismatches = sum(estimates.minutes(raw_ms(v)) != v.estimate_min for v in with_est)
-    sweep: dict[str, Any] = {}
-    for sd in sd_values:
-        with safety_sd(sd):
-            printed = {id(v): estimates.minutes(raw_ms(v)) or 0 for v in with_est}
-        sweep[str(sd)] = errors(lambda v, p=printed: p[id(v)])  # type: ignore[misc]
+
+    def sweep(formula: Callable[[Visit], int | None]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for sd in sd_values:
+            with safety_sd(sd):
+                printed = [estimates.minutes(formula(v)) or 0 for v in with_est]
+            by_visit = dict(zip(map(id, with_est), printed, strict=True))
+            out[str(sd)] = errors(lambda v, m=by_visit: m[id(v)])
+        return out
+
     return {
         "tickets": len(visits),
         "served": len(served),
         "no_estimate": len(served) - n,
-        "zero_wait_share": round(sum(v.called_ms == v.issued_ms for v in served) / len(served), 4)
-        if served
-        else None,
+        "zero_wait_share": (
+            round(sum(v.called_ms == v.issued_ms for v in served) / len(served), 4)
+            if served
+            else None
+        ),
         "mean_actual_wait_minutes": (
             round(sum(waits_min) / len(waits_min), 3) if waits_min else None
         ),
@@ -259,7 +295,8 @@ def score(visits: Sequence[Visit], sd_values: Sequence[float]) -> dict[str, Any]
         "estimate": errors(lambda v: v.estimate_min or 0),
         "raw_ms_estimate": errors(lambda v: (raw_ms(v) or 0) / 60_000),
         "estimate_formula_mismatches": mismatches,
-        "safety_sd_sweep": sweep,
+        "safety_sd_sweep": sweep(raw_ms),
+        "what_if_sweep": {name: sweep(f) for name, f in variants.items()},
     }
 
 
@@ -305,6 +342,7 @@ async def run_office_days(
     cv: float,
     seed: int,
     sd_values: Sequence[float],
+    deadline: float,
 ) -> dict[str, Any]:
     office = bench_office()
     unknown = set(rates_per_hour) - {s.id for s in office.services}
@@ -321,23 +359,30 @@ async def run_office_days(
         rng,
         {k: v / 3600 for k, v in rates_per_hour.items()},
         service_sampler(rng, office, dist, cv),
+        deadline=deadline,
     )
     await sim.open_counters()
+    days_run = 0
     for day in range(days):
+        if time.perf_counter() > deadline:
+            sim.capped = True
+            break
         opens = FIRST_DAY.timestamp() + day * 86_400 + OPEN_MINUTES * 60
         await sim.run(opens, opens + day_minutes * 60, None)
+        days_run += 1
     visits = [sim.visits[t] for t in sim.order]
     per_service = {
         s: {
             k: v
             for k, v in score([v for v in visits if v.service == s], ()).items()
-            if k != "safety_sd_sweep"
+            if not k.endswith("_sweep")
         }
         for s in rates_per_hour
     }
     return {
         "parameters": {
             "days": days,
+            "days_run": days_run,  # fewer when the time cap hit
             "day_minutes": day_minutes,
             "rates_per_hour": rates_per_hour,
             "service_minutes": {s.id: s.expected_minutes for s in office.services},
@@ -345,6 +390,7 @@ async def run_office_days(
             "service_time_distribution": dist,
             "lognormal_cv": cv if dist == "lognormal" else None,
         },
+        "time_capped": sim.capped,
         **score(visits, sd_values),
         "per_service": per_service,
     }
@@ -361,17 +407,33 @@ async def run_mmc(
     warmup: int,
     seed: int,
     sd_values: Sequence[float],
+    deadline: float,
     batches: int = 20,
 ) -> dict[str, Any]:
     mu = 1 / service_minutes  # per minute
     lam = rho * servers * mu
     office = mmc_office(servers, service_minutes)
-    clock = SimClock(FIRST_DAY.timestamp() + OPEN_MINUTES * 60)
+    # Tickets still waiting at midnight are cancelled by the engine (a new
+    # business day), so the whole run must fit in one day: start at 00:00 and
+    # refuse parameters that would cross the next midnight.
+    expected_minutes = arrivals / lam
+    if expected_minutes > 23 * 60:
+        raise ValueError(
+            f"M/M/c run of {arrivals} arrivals lasts ~{expected_minutes / 60:.0f} simulated "
+            "hours; use shorter --mmc-service-minutes (the check is scale-free)"
+        )
+    clock = SimClock(FIRST_DAY.timestamp())
     engine = Engine(redis, tenant, clock=clock)
     await engine.configure(office)
     rng = random.Random(seed)
     sim = OfficeSim(
-        engine, office, clock, rng, {"mmc": lam / 60}, service_sampler(rng, office, "exp", 1.0)
+        engine,
+        office,
+        clock,
+        rng,
+        {"mmc": lam / 60},
+        service_sampler(rng, office, "exp", 1.0),
+        deadline=deadline,
     )
     await sim.open_counters()
     # One long run with no closing time: the steady state Erlang C describes.
@@ -379,6 +441,12 @@ async def run_mmc(
     visits = [sim.visits[t] for t in sim.order]
     # The run starts empty, which shortens the first waits: drop a warm-up.
     measured = visits[warmup:]
+    if not measured:
+        return {
+            "error": "time cap hit before the warm-up ended",
+            "arrivals_run": len(visits),
+            "time_capped": True,
+        }
     waits = [v.wait_ms / 60_000 for v in measured]
     wq_sim = sum(waits) / len(waits)
     wq_theory = estimates.erlang_c_mean_wait(servers, lam, mu)
@@ -397,8 +465,10 @@ async def run_mmc(
             "lambda_per_minute": round(lam, 6),
             "mu_per_minute": round(mu, 6),
             "arrivals": arrivals,
+            "arrivals_run": len(visits),  # fewer when the time cap hit
             "warmup": warmup,
         },
+        "time_capped": sim.capped,
         "measured_tickets": len(measured),
         "wq_sim_minutes": round(wq_sim, 4),
         "wq_erlang_c_minutes": round(wq_theory, 4),
@@ -414,7 +484,7 @@ async def run(
     redis_url: str,
     *,
     seed: int = 1,
-    days: int = 10,
+    days: int = 8,
     day_minutes: float = CLOSE_MINUTES - OPEN_MINUTES,
     rates_per_hour: dict[str, float] | None = None,
     dist: Dist = "exp",
@@ -423,12 +493,16 @@ async def run(
     sd_values: Sequence[float] = DEFAULT_SWEEP,
     mmc_servers: int = 3,
     mmc_rho: float = 0.8,
-    mmc_service_minutes: float = 5.0,
-    mmc_arrivals: int = 12_000,
+    mmc_service_minutes: float = 0.2,
+    mmc_arrivals: int = 10_000,
     mmc_warmup: int = 500,
     skip_mmc: bool = False,
+    max_seconds: float = 60.0,
 ) -> dict[str, Any]:
     started = time.perf_counter()
+    # One wall-clock budget for both parts; each engine call is a Redis
+    # round trip (~9 per visit), so a loaded machine would otherwise drag on.
+    deadline = started + max_seconds
     client = Redis.from_url(redis_url)
     # Separate tenants: the two parts share nothing, and each run is clean.
     tenants = [new_tenant(), new_tenant()]
@@ -445,6 +519,7 @@ async def run(
                 cv=cv,
                 seed=seed,
                 sd_values=sd_values,
+                deadline=deadline,
             )
             mmc = (
                 None
@@ -459,6 +534,7 @@ async def run(
                     warmup=mmc_warmup,
                     seed=seed,
                     sd_values=sd_values,
+                    deadline=deadline,
                 )
             )
     finally:
@@ -467,7 +543,14 @@ async def run(
         await client.aclose()
     return {
         "benchmark": "estimate_accuracy",
-        "parameters": {"seed": seed, "safety_sd": applied_sd, "sweep": list(sd_values)},
+        "parameters": {
+            "seed": seed,
+            "safety_sd": applied_sd,
+            "sweep": list(sd_values),
+            "tenants": tenants,  # deleted at the end
+            "max_seconds": max_seconds,
+        },
+        "stopped_by_time_cap": office["time_capped"] or bool(mmc and mmc["time_capped"]),
         "office_day": office,
         "mmc": mmc,
         "wall_seconds": round(time.perf_counter() - started, 2),
@@ -478,7 +561,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_common_args(parser)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--days", type=int, default=10, help="simulated office days")
+    parser.add_argument("--days", type=int, default=8, help="simulated office days")
     parser.add_argument(
         "--day-minutes",
         type=float,
@@ -501,10 +584,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--mmc-servers", type=int, default=3)
     parser.add_argument("--mmc-rho", type=float, default=0.8)
-    parser.add_argument("--mmc-service-minutes", type=float, default=5.0)
-    parser.add_argument("--mmc-arrivals", type=int, default=12_000)
+    # Short visits keep 10,000 arrivals within one simulated day (see run_mmc).
+    parser.add_argument("--mmc-service-minutes", type=float, default=0.2)
+    parser.add_argument("--mmc-arrivals", type=int, default=10_000)
     parser.add_argument("--mmc-warmup", type=int, default=500)
     parser.add_argument("--skip-mmc", action="store_true")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=60.0,
+        help="wall-clock cap; past it no new arrivals (default %(default)s)",
+    )
     parser.add_argument("--loop", choices=["auto", "asyncio", "uvloop"], default="auto")
     args = parser.parse_args(argv)
     if not 0 < args.mmc_rho < 1:
@@ -534,6 +624,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             mmc_arrivals=args.mmc_arrivals,
             mmc_warmup=args.mmc_warmup,
             skip_mmc=args.skip_mmc,
+            max_seconds=args.max_seconds,
         ),
         loop,
     )

@@ -3,8 +3,10 @@ engine, shape the reply."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -27,7 +29,7 @@ async def parse(request: web.Request, model: type[B]) -> B:
     else:
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
             raise MadoguchiError("invalid_json") from exc
     if not isinstance(data, dict):
         raise MadoguchiError("validation_failed", "The body must be a JSON object.")
@@ -116,19 +118,22 @@ async def issue_ticket(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/tickets/{ticket_id}", name="ticket")
 async def get_ticket(request: web.Request) -> web.Response:
-    return json_response(await ctx(request).engine.ticket(ticket_id(request)))
+    with unknown_ticket():
+        return json_response(await ctx(request).engine.ticket(ticket_id(request)))
 
 
 @routes.post("/api/v1/tickets/{ticket_id}/cancel", name="cancel_ticket")
 async def cancel_ticket(request: web.Request) -> web.Response:
     await parse(request, m.Body)
-    return json_response(await ctx(request).engine.cancel(ticket_id(request)))
+    with unknown_ticket():
+        return json_response(await ctx(request).engine.cancel(ticket_id(request)))
 
 
 @routes.post("/api/v1/tickets/{ticket_id}/rejoin", name="rejoin_ticket")
 async def rejoin_ticket(request: web.Request) -> web.Response:
     await parse(request, m.Body)
-    return json_response(await ctx(request).engine.rejoin(ticket_id(request)))
+    with unknown_ticket():
+        return json_response(await ctx(request).engine.rejoin(ticket_id(request)))
 
 
 def ticket_id(request: web.Request) -> str:
@@ -138,6 +143,18 @@ def ticket_id(request: web.Request) -> str:
     return tid
 
 
+@contextlib.contextmanager
+def unknown_ticket() -> Iterator[None]:
+    """The holder of an id that names no office holds an unknown ticket (the
+    office inside the id is not theirs to learn about)."""
+    try:
+        yield
+    except MadoguchiError as exc:
+        if exc.code == "unknown_office":
+            raise MadoguchiError("unknown_ticket") from exc
+        raise
+
+
 COUNTER_ACTIONS = (
     "call-next", "recall", "start", "finish", "no-show", "transfer", "park", "resume",
     "cancel", "pause", "open", "close",
@@ -145,8 +162,9 @@ COUNTER_ACTIONS = (
 STATE_ACTIONS = {"pause": "paused", "open": "open", "close": "closed"}
 
 
-@routes.post("/api/v1/offices/{office}/counters/{counter}/call-next", name="call_next")
+# Decorators apply bottom-up: the fixed call-next path must be added first.
 @routes.post("/api/v1/offices/{office}/counters/{counter}/{action}", name="counter_action")
+@routes.post("/api/v1/offices/{office}/counters/{counter}/call-next", name="call_next")
 async def counter_action(request: web.Request) -> web.Response:
     app, office = await known_office(request)
     who = await principal(request)

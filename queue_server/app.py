@@ -52,6 +52,8 @@ async def errors_and_logs(request: web.Request, handler: Handler) -> web.StreamR
         code = HTTP_CODES.get(exc.status, "bad_request")
         response = _error(MadoguchiError(code))
         response.set_status(exc.status)
+        if "Allow" in exc.headers:  # 405 says which methods there are
+            response.headers["Allow"] = exc.headers["Allow"]
     except (RedisError, OSError) as exc:
         log.error("data store unavailable", extra={"route": route, "error": type(exc).__name__})
         response = _error(MadoguchiError("unavailable"))
@@ -104,7 +106,7 @@ def create_app(settings: Settings, redis: Redis | None = None) -> web.Applicatio
 
     app.cleanup_ctx.append(lifecycle)
     app.router.add_routes(api.routes)
-    app.router.add_routes(websockets.routes)
+    websockets.setup(app)
     app.router.add_get("/api/v1/openapi.json", openapi_json, name="openapi")
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_get("/readyz", readyz, name="readyz")

@@ -37,3 +37,8 @@ def iso_ms(ms: int | str | None, tz: str) -> str | None:
     if ms in (None, ""):
         return None
     return iso(int(ms) / 1000, tz)
+
+
+def day_start_ts(ts: float, tz: str) -> float:
+    """Epoch seconds of midnight starting the business day that holds `ts`."""
+    return local(ts, tz).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()

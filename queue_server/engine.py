@@ -13,7 +13,7 @@ from typing import Any, Literal
 from redis.asyncio import Redis
 
 from . import estimates
-from .clock import Clock, business_day, iso, iso_ms, system_clock
+from .clock import Clock, business_day, day_start_ts, iso, iso_ms, system_clock
 from .errors import MadoguchiError
 from .keys import OfficeKeys, offices_key
 from .office_config import Office
@@ -134,12 +134,11 @@ class Engine:
         walk_in: bool = True,
     ) -> dict[str, Any]:
         office = await self.office(office_id)
-        ticket_id = new_ticket_id(office.id)
         now = self.clock()
-        await self._run(
+        view = await self._run(
             office,
             "issue_ticket",
-            ticket_id,
+            new_ticket_id(office.id),
             service,
             channel,
             business_day(now, office.timezone),
@@ -151,21 +150,21 @@ class Engine:
             TICKET_TTL_SECONDS,
             "1" if walk_in else "0",
         )
-        return await self.ticket(ticket_id)
+        return self._view(office, view)
 
     async def call_next(self, office_id: str, counter: str) -> dict[str, Any] | None:
         office = await self.office(office_id)
-        result = await self._run(office, "call_next", counter)
-        if not result.get("ticket"):
+        day_start = day_start_ts(self.clock(), office.timezone)
+        view = await self._run(office, "call_next", counter, int(day_start * 1000))
+        if not view.get("ticket"):
             return None
-        return await self.ticket(result["ticket"]["id"])
+        return self._view(office, view)
 
     async def _counter_action(
         self, office_id: str, script: str, counter: str, expect: str | None, *extra: Any
     ) -> dict[str, Any]:
         office = await self.office(office_id)
-        result = await self._run(office, script, counter, expect or "", *extra)
-        return await self.ticket(result["ticket"]["id"])
+        return self._view(office, await self._run(office, script, counter, expect or "", *extra))
 
     async def recall(self, office_id: str, counter: str, expect: str | None = None) -> dict:
         return await self._counter_action(office_id, "recall", counter, expect)
@@ -200,8 +199,7 @@ class Engine:
 
     async def _ticket_action(self, ticket_id: str, script: str, *extra: Any) -> dict[str, Any]:
         office = await self.office(office_of_ticket(ticket_id))
-        await self._run(office, script, ticket_id, *extra)
-        return await self.ticket(ticket_id)
+        return self._view(office, await self._run(office, script, ticket_id, *extra))
 
     async def resume(self, ticket_id: str, counter: str | None = None) -> dict[str, Any]:
         return await self._ticket_action(ticket_id, "resume", counter or "")
@@ -226,12 +224,15 @@ class Engine:
         """The ticket as its holder sees it: state, people ahead, estimate,
         counter when called. No personal data."""
         office = await self.office(office_of_ticket(ticket_id))
-        view = await self._run(office, "ticket_view", ticket_id)
+        return self._view(office, await self._run(office, "ticket_view", ticket_id))
+
+    @staticmethod
+    def _view(office: Office, view: dict[str, Any]) -> dict[str, Any]:
         t = view["ticket"]
         tz = office.timezone
         ahead = view["ahead"]
         wait = (
-            estimates.wait_ms(ahead, view["avg_ms"], view["open_counters"])
+            estimates.wait_ms(ahead, view["avg_ms"], view["open_counters"], view["idle_counters"])
             if ahead is not None
             else None
         )
@@ -274,7 +275,10 @@ class Engine:
             live = raw["services"].get(s.id, {})
             waiting = live.get("waiting", 0)
             oldest = live.get("oldest_due")
-            wait = estimates.wait_ms(waiting, live.get("avg_ms", 0), live.get("open_counters", 0))
+            wait = estimates.wait_ms(
+                waiting, live.get("avg_ms", 0), live.get("open_counters", 0),
+                live.get("idle_counters", 0),
+            )
             services.append(
                 {
                     "id": s.id,

@@ -16,12 +16,15 @@ import math
 SAFETY_SD = 0.5
 
 
-def wait_ms(ahead: int, avg_ms: float, capacity: float) -> int | None:
+def wait_ms(ahead: int, avg_ms: float, capacity: float, idle: int = 0) -> int | None:
     """Estimated wait in ms for someone with `ahead` people in front of them,
-    or None when no counter serves the service now."""
+    or None when no counter serves the service now. `idle` open counters
+    with nobody at them take the first people without any departure."""
     if capacity <= 0 or avg_ms <= 0:
         return None
-    departures = ahead + 1
+    departures = ahead + 1 - idle
+    if departures <= 0:
+        return 0
     mean = departures * avg_ms / capacity
     sd = math.sqrt(departures) * avg_ms / capacity
     return int(mean + SAFETY_SD * sd)

@@ -7,9 +7,9 @@ import contextlib
 import json
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
-from .api import office_id, ticket_id
+from .api import office_id, ticket_id, unknown_ticket
 from .context import ctx
 from .engine import office_of_ticket
 from .errors import MadoguchiError
@@ -18,6 +18,26 @@ from .hub import Subscription
 
 routes = web.RouteTableDef()
 HEARTBEAT_SECONDS = 30.0
+OPEN_SOCKETS = web.AppKey("madoguchi_websockets", set)
+MAX_ID_PART = 2**64 - 1  # Redis stream ids are two unsigned 64-bit numbers
+REPLAY_PAGE = 1000
+
+
+def setup(app: web.Application) -> None:
+    """Routes, and closing every socket when the server shuts down (else a
+    SIGTERM waits for each display to hang up, up to the shutdown timeout)."""
+    app[OPEN_SOCKETS] = set()
+    app.router.add_routes(routes)
+    app.on_shutdown.append(_close_sockets)
+
+
+async def _close_sockets(app: web.Application) -> None:
+    # All at once: each close may wait (up to its timeout) for the client's reply.
+    await asyncio.gather(
+        *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+          for ws in list(app[OPEN_SOCKETS])),
+        return_exceptions=True,
+    )
 
 
 async def _drain_client(ws: web.WebSocketResponse) -> None:
@@ -34,6 +54,7 @@ async def _serve(
     app = ctx(request)
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=4096)
     await ws.prepare(request)
+    request.app[OPEN_SOCKETS].add(ws)
     sub = await app.hub.subscribe(office)
     app.metrics.websockets.labels(kind).inc()
     reader = asyncio.create_task(_drain_client(ws))
@@ -47,6 +68,7 @@ async def _serve(
                 await task
         app.hub.unsubscribe(sub)
         app.metrics.websockets.labels(kind).dec()
+        request.app[OPEN_SOCKETS].discard(ws)
         await ws.close()
     return ws
 
@@ -57,23 +79,33 @@ async def display_socket(request: web.Request) -> web.StreamResponse:
     office = office_id(request)
     await app.engine.office(office)
     since = request.query.get("since")
-    if since is not None and not STREAM_ID.fullmatch(since):
+    if since is not None and (
+        not STREAM_ID.fullmatch(since) or max(id_tuple(since)) > MAX_ID_PART
+    ):
         raise MadoguchiError("bad_request", "since must be an event id such as 1700000000000-0")
 
     async def pump(ws: web.WebSocketResponse, sub: Subscription) -> None:
         # Subscribed first, replayed second: nothing falls between the two,
-        # and what both saw is sent once (by id).
+        # and what both saw is sent once (by id). Nothing at or before what
+        # the client has (since, or the hello's status) is sent again.
         sent = (0, 0)
         stream = app.engine.keys(office).events
         if since is not None:
-            missed, gap = await replay(app.redis, stream, since)
+            sent = id_tuple(since)
+            missed, gap = await replay(app.redis, stream, since, limit=REPLAY_PAGE)
             if gap:
                 await ws.send_str(json.dumps({"type": "resync"}))
-            for event in missed:
-                await ws.send_str(event.public_json())
-                sent = id_tuple(event.id)
+            while missed:  # page by page, up to the events the hub delivers
+                for event in missed:
+                    await ws.send_str(event.public_json())
+                    sent = id_tuple(event.id)
+                if len(missed) < REPLAY_PAGE:
+                    break
+                missed, _ = await replay(app.redis, stream, missed[-1].id, limit=REPLAY_PAGE)
         else:
             status = await app.engine.status(office)
+            if status.get("last_event"):
+                sent = id_tuple(status["last_event"])
             await ws.send_str(json.dumps({"type": "hello", "status": status}, ensure_ascii=False))
         while not sub.overflowed:
             event = await sub.queue.get()
@@ -88,10 +120,12 @@ async def ticket_socket(request: web.Request) -> web.StreamResponse:
     app = ctx(request)
     tid = ticket_id(request)
     office = office_of_ticket(tid)
-    first = await app.engine.ticket(tid)  # 404 before upgrading for unknown ids
+    with unknown_ticket():
+        await app.engine.ticket(tid)  # 404 before upgrading for unknown ids
 
     async def pump(ws: web.WebSocketResponse, sub: Subscription) -> None:
-        last = first
+        # Read once subscribed, so a change in between is not lost.
+        first = last = await app.engine.ticket(tid)
         await ws.send_str(json.dumps({"type": "ticket", "ticket": first}, ensure_ascii=False))
         while not sub.overflowed:
             event: Event = await sub.queue.get()

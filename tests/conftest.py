@@ -112,3 +112,49 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, which is a failure: {report.longrepr}"
+
+
+# --- The app in-process, `madoguchi serve` processes and tenant clean-up
+# (API, OpenAPI, websocket, multi-process and CLI tests). Helpers live in
+# tests/servers.py.
+from tests.servers import (  # noqa: E402
+    AppHarness,
+    ServerFactory,
+    ServerProcess,
+    app_harness,
+    delete_tenant,
+)
+
+
+@pytest.fixture
+async def api(redis: Redis, tenant: str) -> AsyncIterator[AppHarness]:
+    """create_app on the test Redis with small_office() configured (all
+    counters closed), served in-process; the tenant's keys go afterwards."""
+    async with app_harness(redis, tenant, small_office()) as harness:
+        yield harness
+
+
+@pytest.fixture
+async def clean_tenant(redis: Redis, tenant: str) -> AsyncIterator[str]:
+    """The test tenant, whose keys are deleted after the test."""
+    yield tenant
+    await delete_tenant(redis, tenant)
+
+
+@pytest.fixture
+async def servers(
+    redis_url: str, clean_tenant: str, tmp_path: Path
+) -> AsyncIterator[ServerFactory]:
+    """Starts `madoguchi serve` processes on the test Redis and tenant;
+    every one still running is stopped (SIGTERM, then waited for) afterwards."""
+    started: list[ServerProcess] = []
+
+    async def start(name: str = "web") -> ServerProcess:
+        server = ServerProcess(redis_url, clean_tenant, tmp_path, name=f"{name}{len(started)}")
+        started.append(server)
+        return await server.start()
+
+    yield start
+    for server in started:
+        await server.stop()
+

@@ -11,10 +11,13 @@
   KEYS[1] events stream of the office
   ARGV[1..5] see includes.lua
   ARGV[6] counter id
+  ARGV[7] start of today's business day, ms: tickets left waiting from an
+          earlier day are cancelled (reason day_ended) instead of being
+          called first the next morning
 
   Touches: ctr:<counter>, cq:<counter>, q:<service> and svc:<service> of each
   service the counter serves, t:<id>, recent
-  Returns {"ok", "ticket": {...}|nil, "finished": id|nil} |
+  Returns {"ok", <ticket view> | "ticket": null, "finished": id|nil} |
           {"error": unknown_counter | counter_not_open}
 ]]
 local cid = ARGV[6]
@@ -29,7 +32,28 @@ if cur ~= nil then
   finished = cur["id"]
 end
 
+-- Tickets whose due_at is before today's midnight are left over from an
+-- earlier day: cancel them rather than call them first this morning. Only
+-- entries scored before midnight can be such; today's priority tickets may
+-- be among them (their score has a head start), so decide by due_at.
+local day_start = tonumber(ARGV[7])
+
+local function sweep(key)
+  for _, tid in ipairs(redis.call("ZRANGEBYSCORE", key, "-inf", "(" .. day_start)) do
+    local tkey = P .. "t:" .. tid
+    local due = tonumber(redis.call("HGET", tkey, "due"))
+    if due == nil then
+      redis.call("ZREM", key, tid)
+    elseif due < day_start then
+      redis.call("ZREM", key, tid)
+      redis.call("HSET", tkey, "state", "cancelled", "cancelled_at", NOW, "reason", "day_ended")
+      emit("ticket.cancelled", hgetall(tkey), nil, {reason = "day_ended"})
+    end
+  end
+end
+
 local function head(key)
+  sweep(key)
   local r = redis.call("ZRANGE", key, 0, 0, "WITHSCORES")
   if #r == 0 then return nil end
   return {id = r[1], score = tonumber(r[2]), key = key}
@@ -66,5 +90,7 @@ redis.call("HSET", tkey, "state", "called", "counter", cid, "called_at", NOW,
 redis.call("HSET", P .. "ctr:" .. cid, "current", pick.id, "since", NOW)
 local t = hgetall(tkey)
 remember_call(t, cid, "call")
-local eid = emit("ticket.called", t, cid, {waiting = waiting_count(t["service"])})
-return ok({ticket = ticket_out(t), finished = finished, event = eid})
+emit("ticket.called", t, cid, {waiting = waiting_count(t["service"])})
+local view = ticket_view(t["id"])
+view["finished"] = finished
+return ok(view)

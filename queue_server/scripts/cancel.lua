@@ -5,7 +5,7 @@
   ARGV[1..5] see includes.lua
   ARGV[6] ticket id
 
-  Returns {"ok", "ticket"} | {"error": unknown_ticket | in_service | already_finished}
+  Returns {"ok", <ticket view>} | {"error": unknown_ticket | in_service | already_finished}
 ]]
 local tkey = P .. "t:" .. ARGV[6]
 local t = hgetall(tkey)
@@ -25,5 +25,5 @@ redis.call("ZREM", P .. "parked", t["id"])
 redis.call("ZREM", P .. "noshow", t["id"])
 redis.call("HSET", tkey, "state", "cancelled", "cancelled_at", NOW)
 t["state"] = "cancelled"
-local eid = emit("ticket.cancelled", t, cid, {waiting = waiting_count(t["service"])})
-return ok({ticket = ticket_out(t), event = eid})
+emit("ticket.cancelled", t, cid, {waiting = waiting_count(t["service"])})
+return ok(ticket_view(t["id"]))

@@ -9,6 +9,7 @@
     ARGV[4] now as ISO 8601 in the office's time zone (event "at")
     ARGV[5] MAXLEN for the event stream
   Every script returns a JSON string: {"ok":...} or {"error": "<code>"}.
+  Scripts that change a ticket return its <ticket view> (ticket_view below).
 ]]
 local P = ARGV[1]
 local OFFICE = ARGV[2]
@@ -94,7 +95,7 @@ local function record_service_time(service, ms)
   local key = P .. "svc:" .. service
   local avg = tonumber(redis.call("HGET", key, "avg_ms"))
   if avg == nil then return end
-  local alpha = 0.2
+  local alpha = 0.1
   avg = avg + alpha * (ms - avg)
   redis.call("HSET", key, "avg_ms", math.floor(avg))
   redis.call("HINCRBY", key, "served", 1)
@@ -130,10 +131,6 @@ local function remember_call(t, cid, kind)
   redis.call("LTRIM", P .. "recent", 0, 19)
 end
 
-local function ticket_out(t)
-  return {id = t["id"], number = t["number"], service = t["service"], state = t["state"]}
-end
-
 -- The preamble of every action on "the ticket at this counter": returns the
 -- counter and its ticket, or an error reply. `expect` (may be "") lets the
 -- console say which ticket it means, so a stale screen cannot act on a
@@ -151,15 +148,46 @@ end
 
 -- Open counters per service. A counter that serves n services gives each
 -- 1/n of its time: the sum stays one counter, so estimates do not count the
--- same clerk several times (read-only helper of the view scripts).
+-- same clerk several times. `idle` counts open counters with nobody at them:
+-- the next person for such a counter waits for no departure.
 local function open_capacity()
-  local cap = {}
+  local cap, idle = {}, {}
   for _, cid in ipairs(redis.call("SMEMBERS", P .. "counters")) do
-    local c = redis.call("HMGET", P .. "ctr:" .. cid, "state", "services")
+    local c = redis.call("HMGET", P .. "ctr:" .. cid, "state", "services", "current")
     if c[1] == "open" then
       local list = split(c[2])
-      for _, s in ipairs(list) do cap[s] = (cap[s] or 0) + 1 / #list end
+      for _, s in ipairs(list) do
+        cap[s] = (cap[s] or 0) + 1 / #list
+        if c[3] == "" or c[3] == false then idle[s] = (idle[s] or 0) + 1 end
+      end
     end
   end
-  return cap
+  return cap, idle
+end
+
+local function last_event_id()
+  local last = redis.call("XREVRANGE", P .. "events", "+", "-", "COUNT", 1)
+  if #last > 0 then return last[1][1] end
+  return cjson.null
+end
+
+-- What the holder of a ticket may see: the ticket without personal data,
+-- people ahead, and the inputs of the wait estimate. Every script that
+-- changes a ticket returns this, so callers need no second round trip.
+local function ticket_view(tid)
+  local t = hgetall(P .. "t:" .. tid)
+  if t == nil then return nil end
+  t["phone"] = nil
+  t["name"] = nil
+  local ahead = cjson.null
+  if t["state"] == "waiting" then
+    local qkey = P .. "q:" .. t["service"]
+    if t["target"] ~= "" then qkey = P .. "cq:" .. t["target"] end
+    ahead = redis.call("ZCOUNT", qkey, "-inf", "(" .. t["score"])
+  end
+  local cap, idle = open_capacity()
+  return {ticket = t, ahead = ahead,
+    avg_ms = tonumber(redis.call("HGET", P .. "svc:" .. t["service"], "avg_ms") or "0"),
+    open_counters = cap[t["service"]] or 0, idle_counters = idle[t["service"]] or 0,
+    counter = counter_pub(t["counter"]) or cjson.null, last_event = last_event_id()}
 end

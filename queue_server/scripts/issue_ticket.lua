@@ -18,7 +18,7 @@
   ARGV[16] walk-in check: "1" refuses services without walk-in
 
   Touches: svc:<service>, seq:<service>:<day>, q:<service>, day:<day>, t:<id>
-  Returns {"ok", "ticket": {...}, "position"} | {"error": unknown_service |
+  Returns {"ok", <ticket view>} | {"error": unknown_service |
   walk_in_not_allowed | duplicate_id}
 ]]
 local tid, service, channel, day = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
@@ -51,10 +51,8 @@ redis.call("EXPIRE", tkey, ttl)
 redis.call("ZADD", P .. "day:" .. day, NOW, tid)
 redis.call("EXPIRE", P .. "day:" .. day, ttl)
 
-local position = 0
 if state == "waiting" then
   redis.call("ZADD", P .. "q:" .. service, score, tid)
-  position = redis.call("ZCOUNT", P .. "q:" .. service, "-inf", "(" .. score)
 end
-local eid = emit("ticket.issued", t, nil, {channel = channel, waiting = waiting_count(service)})
-return ok({ticket = ticket_out(t), position = position, event = eid})
+emit("ticket.issued", t, nil, {channel = channel, waiting = waiting_count(service)})
+return ok(ticket_view(t["id"]))

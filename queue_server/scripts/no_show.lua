@@ -6,7 +6,7 @@
   ARGV[6] counter id
   ARGV[7] ticket id the console expects at the counter ("" = whatever is there)
   ARGV[8] recalls required first (office setting)
-  Returns {"ok", "ticket"} | {"error": unknown_counter | no_current_ticket | ticket_mismatch | not_called | recalls_required}
+  Returns {"ok", <ticket view>} | {"error": unknown_counter | no_current_ticket | ticket_mismatch | not_called | recalls_required}
 ]]
 local cid = ARGV[6]
 local ctr, t, err = at_counter(cid, ARGV[7])
@@ -20,5 +20,5 @@ redis.call("HSET", P .. "t:" .. t["id"], "state", "no_show", "noshow_at", NOW)
 redis.call("ZADD", P .. "noshow", NOW, t["id"])
 redis.call("HSET", P .. "ctr:" .. cid, "current", "")
 t["state"] = "no_show"
-local eid = emit("ticket.no_show", t, cid)
-return ok({ticket = ticket_out(t), event = eid})
+emit("ticket.no_show", t, cid)
+return ok(ticket_view(t["id"]))

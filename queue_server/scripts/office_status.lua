@@ -21,13 +21,18 @@ for _, cid in ipairs(redis.call("SMEMBERS", P .. "counters")) do
   end
   counters[#counters + 1] = out
 end
-local cap = open_capacity()
+local cap, idle = open_capacity()
 local services = {}
 for _, sid in ipairs(redis.call("SMEMBERS", P .. "services")) do
-  local head = redis.call("ZRANGE", P .. "q:" .. sid, 0, 0, "WITHSCORES")
+  -- The line is ordered by score (due_at minus any priority head start), so
+  -- the longest real wait is among the first few: look at their due_at.
   local oldest = cjson.null
-  if #head > 0 then oldest = tonumber(head[2]) end
+  for _, tid in ipairs(redis.call("ZRANGE", P .. "q:" .. sid, 0, 19)) do
+    local due = tonumber(redis.call("HGET", P .. "t:" .. tid, "due"))
+    if due ~= nil and (oldest == cjson.null or due < oldest) then oldest = due end
+  end
   services[sid] = {waiting = waiting_count(sid), open_counters = cap[sid] or 0,
+    idle_counters = idle[sid] or 0,
     avg_ms = tonumber(redis.call("HGET", P .. "svc:" .. sid, "avg_ms") or "0"),
     oldest_due = oldest}
 end
@@ -35,7 +40,5 @@ local recent = {}
 for _, e in ipairs(redis.call("LRANGE", P .. "recent", 0, 9)) do
   recent[#recent + 1] = cjson.decode(e)
 end
-local last = redis.call("XREVRANGE", P .. "events", "+", "-", "COUNT", 1)
-local last_id = cjson.null
-if #last > 0 then last_id = last[1][1] end
-return ok({counters = counters, services = services, recent = recent, last_event = last_id})
+return ok({counters = counters, services = services, recent = recent,
+  last_event = last_event_id()})

@@ -6,7 +6,7 @@
   ARGV[6] counter id
   ARGV[7] ticket id the console expects at the counter ("" = whatever is there)
 
-  Returns {"ok", "ticket"} | {"error": unknown_counter | no_current_ticket | ticket_mismatch}
+  Returns {"ok", <ticket view>} | {"error": unknown_counter | no_current_ticket | ticket_mismatch}
 ]]
 local cid = ARGV[6]
 local ctr, t, err = at_counter(cid, ARGV[7])
@@ -15,5 +15,5 @@ redis.call("HSET", P .. "t:" .. t["id"], "state", "parked", "parked_at", NOW, "p
 redis.call("ZADD", P .. "parked", NOW, t["id"])
 redis.call("HSET", P .. "ctr:" .. cid, "current", "")
 t["state"] = "parked"
-local eid = emit("ticket.parked", t, cid)
-return ok({ticket = ticket_out(t), event = eid})
+emit("ticket.parked", t, cid)
+return ok(ticket_view(t["id"]))

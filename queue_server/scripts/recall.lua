@@ -6,7 +6,7 @@
   ARGV[6] counter id
   ARGV[7] ticket id the console expects at the counter ("" = whatever is there)
   ARGV[8] the office's number of recalls before a no-show is allowed
-  Returns {"ok", "ticket", "recalls"} | {"error": unknown_counter | no_current_ticket | ticket_mismatch | not_called}
+  Returns {"ok", <ticket view>} | {"error": unknown_counter | no_current_ticket | ticket_mismatch | not_called}
 ]]
 local cid = ARGV[6]
 local ctr, t, err = at_counter(cid, ARGV[7])
@@ -15,5 +15,5 @@ if t["state"] ~= "called" then return fail("not_called") end
 local n = redis.call("HINCRBY", P .. "t:" .. t["id"], "recalls", 1)
 redis.call("HSET", P .. "t:" .. t["id"], "recalled_at", NOW)
 remember_call(t, cid, "recall")
-local eid = emit("ticket.recalled", t, cid, {recalls = n})
-return ok({ticket = ticket_out(t), recalls = n, event = eid})
+emit("ticket.recalled", t, cid, {recalls = n})
+return ok(ticket_view(t["id"]))

@@ -5,7 +5,7 @@
   ARGV[1..5] see includes.lua
   ARGV[6] ticket id
   ARGV[7] rejoin window, ms
-  Returns {"ok", "ticket"} | {"error": unknown_ticket | not_no_show | rejoin_window_passed}
+  Returns {"ok", <ticket view>} | {"error": unknown_ticket | not_no_show | rejoin_window_passed}
 ]]
 local tkey = P .. "t:" .. ARGV[6]
 local t = hgetall(tkey)
@@ -17,5 +17,5 @@ t["target"] = ""
 redis.call("HSET", tkey, "state", "waiting", "counter", "", "target", "", "recalls", 0)
 redis.call("ZREM", P .. "noshow", t["id"])
 enqueue(t)
-local eid = emit("ticket.rejoined", t, nil, {waiting = waiting_count(t["service"])})
-return ok({ticket = ticket_out(t), event = eid})
+emit("ticket.rejoined", t, nil, {waiting = waiting_count(t["service"])})
+return ok(ticket_view(t["id"]))

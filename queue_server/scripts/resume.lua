@@ -5,7 +5,7 @@
   ARGV[1..5] see includes.lua
   ARGV[6] ticket id
   ARGV[7] counter id acting ("" if none)
-  Returns {"ok", "ticket"} | {"error": unknown_ticket | not_parked}
+  Returns {"ok", <ticket view>} | {"error": unknown_ticket | not_parked}
 ]]
 local tkey = P .. "t:" .. ARGV[6]
 local t = hgetall(tkey)
@@ -15,5 +15,5 @@ t["state"] = "waiting"
 redis.call("HSET", tkey, "state", "waiting", "counter", "")
 redis.call("ZREM", P .. "parked", t["id"])
 enqueue(t)
-local eid = emit("ticket.resumed", t, ARGV[7], {waiting = waiting_count(t["service"])})
-return ok({ticket = ticket_out(t), event = eid})
+emit("ticket.resumed", t, ARGV[7], {waiting = waiting_count(t["service"])})
+return ok(ticket_view(t["id"]))

@@ -7,9 +7,12 @@
   ARGV[6] counter id
   ARGV[7] state: open | paused | closed
 
-  Returns {"ok", "state", "previous"} | {"error": unknown_counter | counter_busy}
+  Returns {"ok", "state", "previous"} | {"error": unknown_counter | counter_busy | validation_failed}
 ]]
 local cid, state = ARGV[6], ARGV[7]
+if state ~= "open" and state ~= "paused" and state ~= "closed" then
+  return fail("validation_failed")
+end
 local ctr = load_counter(cid)
 if ctr == nil then return fail("unknown_counter") end
 if state == "closed" and current_ticket(ctr) ~= nil then return fail("counter_busy") end

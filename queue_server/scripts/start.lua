@@ -6,7 +6,7 @@
   ARGV[6] counter id
   ARGV[7] ticket id the console expects at the counter ("" = whatever is there)
 
-  Returns {"ok", "ticket"} | {"error": unknown_counter | no_current_ticket | ticket_mismatch | already_serving}
+  Returns {"ok", <ticket view>} | {"error": unknown_counter | no_current_ticket | ticket_mismatch | already_serving}
 ]]
 local cid = ARGV[6]
 local ctr, t, err = at_counter(cid, ARGV[7])
@@ -14,5 +14,5 @@ if err then return err end
 if t["state"] == "serving" then return fail("already_serving") end
 redis.call("HSET", P .. "t:" .. t["id"], "state", "serving", "serving_at", NOW)
 t["state"] = "serving"
-local eid = emit("ticket.serving", t, cid)
-return ok({ticket = ticket_out(t), event = eid})
+emit("ticket.serving", t, cid)
+return ok(ticket_view(t["id"]))

@@ -7,7 +7,7 @@
   ARGV[7] ticket id the console expects at the counter ("" = whatever is there)
   ARGV[8] target service id ("" = keep the service)
   ARGV[9] target counter id ("" = any counter of the service)
-  Returns {"ok", "ticket"} | {"error": unknown_counter | no_current_ticket | ticket_mismatch | unknown_service | unknown_target_counter | no_target}
+  Returns {"ok", <ticket view>} | {"error": unknown_counter | no_current_ticket | ticket_mismatch | unknown_service | unknown_target_counter | no_target}
 ]]
 local cid = ARGV[6]
 local ctr, t, err = at_counter(cid, ARGV[7])
@@ -30,5 +30,5 @@ enqueue(t)
 redis.call("HSET", P .. "ctr:" .. cid, "current", "")
 local extra = {from_service = from_service, waiting = waiting_count(t["service"])}
 if to_counter ~= "" then extra["to_counter"] = counter_pub(to_counter) end
-local eid = emit("ticket.transferred", t, cid, extra)
-return ok({ticket = ticket_out(t), event = eid})
+emit("ticket.transferred", t, cid, extra)
+return ok(ticket_view(t["id"]))
