@@ -27,13 +27,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import http.client
 import json
 import multiprocessing as mp
+import os
 import queue
+import re
 import sys
 import time
+import zlib
 from array import array
+from collections.abc import Callable
 from typing import Any
 
 from .server import (
@@ -132,12 +137,177 @@ async def _displays(
     }
 
 
+_TYPE = re.compile(rb'"type": "([a-z_.]+)"')
+_NUMBER = re.compile(rb'"number": "([^"]+)"')
+_HANDSHAKE = (
+    "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{ext}\r\n"
+)
+
+
+class _RawDisplay(asyncio.Protocol):
+    """A minimal websocket client (RFC 6455, text frames, optional
+    permessage-deflate): it stamps data when the event loop hands it over,
+    before any parsing, so the clients' own CPU time adds as little as
+    possible to the measured delivery time."""
+
+    def __init__(self, host: str, path: str, compress: bool,
+                 on_message: Callable[[bytes, float], None]) -> None:
+        loop = asyncio.get_running_loop()
+        self.host, self.path, self.compress = host, path, compress
+        self.on_message = on_message
+        self.hello: asyncio.Future[bytes] = loop.create_future()
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.upgraded = False
+        self.inflater: Any = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        ext = ("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+               if self.compress else "")
+        key = base64.b64encode(os.urandom(16)).decode()
+        transport.write(_HANDSHAKE.format(path=self.path, host=self.host, key=key,
+                                          ext=ext).encode())
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.hello.done():
+            self.hello.set_exception(ConnectionError(f"closed before hello: {exc}"))
+
+    def data_received(self, data: bytes) -> None:
+        stamp = time.monotonic()
+        self.buf += data
+        if not self.upgraded:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(self.buf[:end]).decode("latin-1")
+            del self.buf[: end + 4]
+            if not head.startswith("HTTP/1.1 101"):
+                self.hello.set_exception(ConnectionError(head.splitlines()[0]))
+                self.close()
+                return
+            self.upgraded = True
+            if "permessage-deflate" in head.lower():
+                self.inflater = zlib.decompressobj(-15)
+        self._frames(stamp)
+
+    def _frames(self, stamp: float) -> None:
+        buf, pos = self.buf, 0
+        while len(buf) - pos >= 2:
+            b0, b1 = buf[pos], buf[pos + 1]
+            length, head = b1 & 0x7F, 2
+            if length == 126:
+                if len(buf) - pos < 4:
+                    break
+                length, head = int.from_bytes(buf[pos + 2 : pos + 4], "big"), 4
+            elif length == 127:
+                if len(buf) - pos < 10:
+                    break
+                length, head = int.from_bytes(buf[pos + 2 : pos + 10], "big"), 10
+            if len(buf) - pos < head + length:
+                break
+            payload = bytes(buf[pos + head : pos + head + length])
+            pos += head + length
+            opcode = b0 & 0x0F
+            if opcode == 0x1:  # text (the server never fragments its small messages)
+                if b0 & 0x40:  # RSV1: compressed
+                    payload = self.inflater.decompress(payload + b"\x00\x00\xff\xff")
+                if not self.hello.done():
+                    self.hello.set_result(payload)
+                else:
+                    self.on_message(payload, stamp)
+            elif opcode == 0x9:  # ping -> pong (client frames are masked; a zero mask is valid)
+                self._send(0xA, payload)
+            elif opcode == 0x8:
+                self.close()
+        del buf[:pos]
+
+    def _send(self, opcode: int, payload: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(bytes([0x80 | opcode, 0x80 | len(payload)]) + b"\0\0\0\0"
+                                 + payload)
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self._send(0x8, (1000).to_bytes(2, "big"))
+            self.transport.close()
+
+
+async def _raw_displays(
+    idx: int, ws_url: str, n: int, connect_concurrency: int, compress: bool, ctl: Any,
+    stop: Any,
+) -> dict[str, Any]:
+    host_port = ws_url.removeprefix("ws://")
+    host, _, port = host_port.partition(":")
+    path = f"/ws/offices/{OFFICE}/display"
+    arrivals: dict[str, array[float]] = {}
+    counts = {"other": 0, "connected": 0}
+    errors: list[str] = []
+    protocols: list[_RawDisplay] = []
+    hello_ok = deflate = 0
+    gate = asyncio.Semaphore(connect_concurrency)
+    loop = asyncio.get_running_loop()
+
+    def on_message(payload: bytes, stamp: float) -> None:
+        kind = _TYPE.search(payload)
+        number = _NUMBER.search(payload)
+        if kind is None or number is None or kind.group(1).decode() not in TRACKED:
+            counts["other"] += 1
+            return
+        key = f"{kind.group(1).decode()} {number.group(1).decode()}"
+        stamps = arrivals.get(key)
+        if stamps is None:
+            stamps = arrivals[key] = array("d")
+        stamps.append(stamp)
+        if len(stamps) == counts["connected"]:
+            ctl.put(("all", idx, key, stamp))
+
+    async def connect() -> None:
+        nonlocal hello_ok, deflate
+        async with gate:
+            proto = _RawDisplay(host_port, path, compress, on_message)
+            try:
+                await loop.create_connection(lambda: proto, host, int(port))
+                first = await asyncio.wait_for(proto.hello, 30)
+            except (TimeoutError, OSError) as exc:
+                errors.append(f"connect: {type(exc).__name__}: {exc}"[:200])
+                proto.close()
+                return
+        protocols.append(proto)
+        deflate += proto.inflater is not None
+        if first.startswith(b'{"type": "hello"'):
+            hello_ok += 1
+        else:
+            errors.append(f"first message was not hello: {first[:100]!r}")
+
+    await asyncio.gather(*(connect() for _ in range(n)))
+    counts["connected"] = len(protocols)
+    ctl.put(("ready", idx, len(protocols), hello_ok, errors[:5]))
+    await loop.run_in_executor(None, stop.wait)
+    for proto in protocols:
+        proto.close()
+    await asyncio.sleep(0.1)  # let the close frames go out
+    return {
+        "idx": idx,
+        "connected": len(protocols),
+        "hello_ok": hello_ok,
+        "deflate": deflate,
+        "errors": errors[:20],
+        "error_count": len(errors),
+        "arrivals": {k: v.tolist() for k, v in arrivals.items()},
+        "other_messages": counts["other"],
+    }
+
+
 def _client_process(idx: int, ws_url: str, n: int, connect_concurrency: int, compress: bool,
-                    ctl: Any, stop: Any, out: Any) -> None:
+                    client: str, ctl: Any, stop: Any, out: Any) -> None:
     raise_nofile(n + 256)
+    displays = _raw_displays if client == "raw" else _displays
     try:
         result = asyncio.run(
-            _displays(idx, ws_url, n, connect_concurrency, compress, ctl, stop))
+            displays(idx, ws_url, n, connect_concurrency, compress, ctl, stop))
     except BaseException as exc:
         ctl.put(("error", idx, f"{type(exc).__name__}: {exc}"))
         out.put({"idx": idx, "error": f"{type(exc).__name__}: {exc}"})
@@ -200,10 +370,13 @@ def run(
     call_timeout: float = 10.0,
     connect_concurrency: int = 20,
     compress: bool = True,
+    client: str = "raw",
     pause: float = 0.0,
 ) -> dict[str, Any]:
     if not 1 <= processes <= clients:
         raise ValueError("need 1 <= processes <= clients")
+    if client not in ("raw", "aiohttp"):
+        raise ValueError("client is 'raw' or 'aiohttp'")
     if calls > 990:
         raise ValueError("at most 990 calls: ticket numbers wrap after 999 a day")
     redis_url = redis_url or default_redis_url()
@@ -231,7 +404,8 @@ def run(
         for idx, n in enumerate(_split(clients, processes)):
             p = spawn.Process(
                 target=_client_process,
-                args=(idx, server.ws_url, n, connect_concurrency, compress, ctl, stop, out),
+                args=(idx, server.ws_url, n, connect_concurrency, compress, client, ctl, stop,
+                      out),
                 daemon=True)
             p.start()
             procs.append(p)
@@ -332,6 +506,7 @@ def run(
             "office": OFFICE,
             "connect_concurrency_per_process": connect_concurrency,
             "client_offers_permessage_deflate": compress,
+            "client": client,
             "call_timeout_s": call_timeout,
             "pause_s": pause,
         },
@@ -383,14 +558,20 @@ def run(
             "ticket.issued, staff call-next, wait until every socket got ticket.called; "
             "calls are sequential, so every event fans out to all sockets at once.",
             "Latencies use time.monotonic() in every process (one system-wide clock). "
-            "'from_response' is the target metric; it can be negative because the server "
-            "pushes the event while the call-next response is still being built "
-            "(see deliveries_before_response). 'from_request' includes the HTTP round trip.",
-            "A client process stamps a message when its reader task runs; with hundreds of "
-            "sockets per process and shared CPUs, part of the spread is the clients' own "
-            "scheduling (see cpu_during_calls.clients_util).",
+            "'from_response' is the issue's metric, but it depends on whether the server "
+            "writes the call-next response before or after the fan-out (both wait on the same "
+            "event loop; deliveries_before_response counts the 'after' case, where it goes "
+            "negative). 'from_request' (staff presses call-next -> the last display has it) "
+            "is the end-to-end time and cannot hide work that way.",
+            "The 'raw' client stamps data when its process's event loop reads the socket, "
+            "before parsing; the 'aiohttp' client stamps when each socket's reader task runs, "
+            "so with hundreds of sockets per process its own CPU time adds to the spread. "
+            "Either way the client processes share the CPUs with the server "
+            "(cpu_during_calls.clients_util).",
             "Per-connection memory: (RSS with all sockets connected and hello sent - RSS "
-            "before) / connected, from /proc/<pid>/status VmRSS of the server process.",
+            "before) / connected, from /proc/<pid>/status VmRSS of the server process. "
+            "Browsers offer permessage-deflate, and so does this benchmark unless "
+            "--no-compress: each compressed socket holds its own zlib state in the server.",
             "Server: MADOGUCHI_LOG_LEVEL=WARNING; each call-next at the counter also "
             "finishes the previous ticket (a ticket.done event on the stream).",
         ],
@@ -415,6 +596,9 @@ def parser() -> argparse.ArgumentParser:
                    help="websocket handshakes in flight per client process")
     p.add_argument("--no-compress", dest="compress", action="store_false",
                    help="do not offer permessage-deflate (browsers do offer it)")
+    p.add_argument("--client", choices=("raw", "aiohttp"), default="raw",
+                   help="display client: a minimal websocket protocol that stamps on arrival "
+                        "(default) or aiohttp's client (stamps when its reader task runs)")
     p.add_argument("--pause", type=float, default=0.0, help="seconds between call cycles")
     return p
 
@@ -424,7 +608,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result = run(redis_url=a.redis_url, clients=a.clients, processes=a.processes,
                  calls=a.calls, counter=a.counter, call_timeout=a.call_timeout,
                  connect_concurrency=a.connect_concurrency, compress=a.compress,
-                 pause=a.pause)
+                 client=a.client, pause=a.pause)
     json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
     return result

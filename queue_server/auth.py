@@ -10,6 +10,7 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -49,10 +50,21 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+CACHE_SECONDS = 2.0
+CACHE_SIZE = 1024
+
+
 class Tokens:
-    def __init__(self, redis: Redis, tenant: str) -> None:
+    """Token store. Lookups are cached per process for CACHE_SECONDS (a
+    quarter of a POST /tickets was the token GET): a revoked token stops
+    working here at once and in other processes within that time."""
+
+    def __init__(self, redis: Redis, tenant: str, clock: Callable[[], float] = time.monotonic
+                 ) -> None:
         self.redis = redis
         self.tenant = tenant
+        self.clock = clock
+        self._cache: dict[str, tuple[float, Principal]] = {}
 
     async def create(self, role: str, office: str, label: str = "") -> tuple[str, str]:
         """Returns (token, token id). The token itself is not stored."""
@@ -71,11 +83,20 @@ class Tokens:
         if not token.startswith(PREFIX) or len(token) > 100:
             raise MadoguchiError("unauthorized")
         digest = _digest(token)
+        hit = self._cache.get(digest)
+        now = self.clock()
+        if hit is not None and now - hit[0] < CACHE_SECONDS:
+            return hit[1]
         raw = await self.redis.get(token_key(self.tenant, digest))
         if raw is None:
+            self._cache.pop(digest, None)
             raise MadoguchiError("unauthorized")
         record = json.loads(raw)
-        return Principal(digest[:16], record["role"], record["office"], record.get("label", ""))
+        who = Principal(digest[:16], record["role"], record["office"], record.get("label", ""))
+        if len(self._cache) >= CACHE_SIZE:
+            self._cache.clear()
+        self._cache[digest] = (now, who)
+        return who
 
     async def list(self) -> list[dict[str, str]]:
         digests = sorted(d.decode() for d in await self.redis.smembers(token_index(self.tenant)))
@@ -92,5 +113,6 @@ class Tokens:
             if digest.startswith(token_id) and len(token_id) >= 8:
                 await self.redis.delete(token_key(self.tenant, digest))
                 await self.redis.srem(token_index(self.tenant), digest)
+                self._cache.pop(digest, None)
                 return True
         return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from .embedded_redis import EmbeddedRedis
 from .settings import Settings
@@ -21,7 +21,12 @@ async def connect(settings: Settings, existing: Redis | None = None) -> AsyncIte
     if url is None:
         embedded = EmbeddedRedis(settings.var_dir / "redis").start()
         url = embedded.url
-    client = Redis.from_url(url, health_check_interval=30)
+    # A blocking pool: under a burst, requests wait for a connection instead
+    # of failing (redis-py's default pool raises past 100 connections).
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=settings.redis_max_connections, timeout=5, health_check_interval=30
+    )
+    client = Redis.from_pool(pool)
     try:
         yield client
     finally:

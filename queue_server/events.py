@@ -20,6 +20,7 @@ class Event:
     ticket_id: str  # private: never sent on the public stream
     data: dict[str, Any]
     _json: list[str] = field(default_factory=list, compare=False, repr=False)
+    _frame: list[bytes] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def public(self) -> dict[str, Any]:
@@ -30,6 +31,24 @@ class Event:
         if not self._json:
             self._json.append(json.dumps(self.public, ensure_ascii=False))
         return self._json[0]
+
+    def public_frame(self) -> bytes:
+        """The event as one unmasked websocket text frame (RFC 6455 §5.2),
+        built once for every socket that takes it."""
+        if not self._frame:
+            self._frame.append(text_frame(self.public_json().encode()))
+        return self._frame[0]
+
+
+def text_frame(payload: bytes) -> bytes:
+    n = len(payload)
+    if n < 126:
+        header = bytes((0x81, n))
+    elif n < 1 << 16:
+        header = bytes((0x81, 126)) + n.to_bytes(2, "big")
+    else:
+        header = bytes((0x81, 127)) + n.to_bytes(8, "big")
+    return header + payload
 
 
 def _s(value: bytes | str) -> str:

@@ -24,6 +24,7 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     stream_maxlen: int = 10_000
     log_level: str = "INFO"
+    redis_max_connections: int = 200
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -42,4 +43,5 @@ class Settings:
             max_body_bytes=_int("MADOGUCHI_MAX_BODY_BYTES", 64 * 1024),
             stream_maxlen=_int("MADOGUCHI_STREAM_MAXLEN", 10_000),
             log_level=os.environ.get("MADOGUCHI_LOG_LEVEL", "INFO"),
+            redis_max_connections=_int("MADOGUCHI_REDIS_MAX_CONNECTIONS", 200),
         )

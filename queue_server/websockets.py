@@ -52,7 +52,9 @@ async def _serve(
     request: web.Request, kind: str, office: str, pump: Any
 ) -> web.WebSocketResponse:
     app = ctx(request)
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=4096)
+    # No permessage-deflate: its per-socket zlib state costs ~120 KB of
+    # memory per display, and the events are a few hundred bytes.
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=4096, compress=False)
     await ws.prepare(request)
     request.app[OPEN_SOCKETS].add(ws)
     sub = await app.hub.subscribe(office)
@@ -107,12 +109,45 @@ async def display_socket(request: web.Request) -> web.StreamResponse:
             if status.get("last_event"):
                 sent = id_tuple(status["last_event"])
             await ws.send_str(json.dumps({"type": "hello", "status": status}, ensure_ascii=False))
+        last = [sent]
+
+        def fast(event: Event) -> bool:
+            if id_tuple(event.id) <= last[0]:
+                return True  # already sent by the replay
+            if not write_frame(request, ws, event):
+                return False
+            last[0] = id_tuple(event.id)
+            return True
+
         while not sub.overflowed:
+            if sub.queue.empty() and not ws.compress:
+                sub.fast = fast
             event = await sub.queue.get()
-            if id_tuple(event.id) > sent:
+            if id_tuple(event.id) > last[0]:
                 await ws.send_str(event.public_json())
+                last[0] = id_tuple(event.id)
 
     return await _serve(request, "display", office, pump)
+
+
+FAST_WRITE_BUFFER_LIMIT = 64 * 1024
+
+
+def write_frame(request: web.Request, ws: web.WebSocketResponse, event: Event) -> bool:
+    """Write an event frame straight to the socket's transport, if it is
+    open, uncompressed and not backed up. aiohttp writes every frame whole
+    and synchronously, so whole frames written here never interleave with
+    its own (pings, replies)."""
+    transport = request.transport
+    if (
+        ws.closed
+        or transport is None
+        or transport.is_closing()
+        or transport.get_write_buffer_size() > FAST_WRITE_BUFFER_LIMIT
+    ):
+        return False
+    transport.write(event.public_frame())
+    return True
 
 
 @routes.get("/ws/tickets/{ticket_id}", name="ws_ticket")
