@@ -331,6 +331,30 @@ def mmc_office(servers: int, service_minutes: float) -> Office:
     )
 
 
+async def start_sim(
+    redis: Redis,
+    tenant: str,
+    office: Office,
+    start: float,
+    seed: int,
+    rates_per_s: dict[str, float],
+    dist: str,
+    cv: float,
+    deadline: float,
+) -> OfficeSim:
+    """A configured office on a simulated clock, every counter open."""
+    clock = SimClock(start)
+    engine = Engine(redis, tenant, clock=clock)
+    await engine.configure(office)
+    rng = random.Random(seed)
+    sim = OfficeSim(
+        engine, office, clock, rng, rates_per_s, service_sampler(rng, office, dist, cv),
+        deadline=deadline,
+    )
+    await sim.open_counters()
+    return sim
+
+
 async def run_office_days(
     redis: Redis,
     tenant: str,
@@ -348,20 +372,10 @@ async def run_office_days(
     unknown = set(rates_per_hour) - {s.id for s in office.services}
     if unknown:
         raise ValueError(f"unknown services in --rates: {sorted(unknown)}")
-    clock = SimClock(FIRST_DAY.timestamp() + OPEN_MINUTES * 60)
-    engine = Engine(redis, tenant, clock=clock)
-    await engine.configure(office)
-    rng = random.Random(seed)
-    sim = OfficeSim(
-        engine,
-        office,
-        clock,
-        rng,
-        {k: v / 3600 for k, v in rates_per_hour.items()},
-        service_sampler(rng, office, dist, cv),
-        deadline=deadline,
+    sim = await start_sim(
+        redis, tenant, office, FIRST_DAY.timestamp() + OPEN_MINUTES * 60, seed,
+        {k: v / 3600 for k, v in rates_per_hour.items()}, dist, cv, deadline,
     )
-    await sim.open_counters()
     days_run = 0
     for day in range(days):
         if time.perf_counter() > deadline:
@@ -422,20 +436,11 @@ async def run_mmc(
             f"M/M/c run of {arrivals} arrivals lasts ~{expected_minutes / 60:.0f} simulated "
             "hours; use shorter --mmc-service-minutes (the check is scale-free)"
         )
-    clock = SimClock(FIRST_DAY.timestamp())
-    engine = Engine(redis, tenant, clock=clock)
-    await engine.configure(office)
-    rng = random.Random(seed)
-    sim = OfficeSim(
-        engine,
-        office,
-        clock,
-        rng,
-        {"mmc": lam / 60},
-        service_sampler(rng, office, "exp", 1.0),
-        deadline=deadline,
+    sim = await start_sim(
+        redis, tenant, office, FIRST_DAY.timestamp(), seed, {"mmc": lam / 60}, "exp", 1.0,
+        deadline,
     )
-    await sim.open_counters()
+    clock = sim.clock
     # One long run with no closing time: the steady state Erlang C describes.
     await sim.run(clock.now, None, arrivals)
     visits = [sim.visits[t] for t in sim.order]

@@ -44,12 +44,16 @@ from typing import Any
 from .server import (
     OFFICE,
     BenchServer,
+    bench_parser,
     cpu_seconds,
     default_redis_url,
+    join_all,
     machine,
+    raise_failures,
     raise_nofile,
     redis_cpu_seconds,
     summary_ms,
+    with_server_stderr,
 )
 
 TARGET = {"p50_ms": 20.0, "p99_ms": 100.0, "rss_kb_per_connection": 50.0}
@@ -459,14 +463,8 @@ def run(
             stderr = server.stderr_tail(1000)
         finally:
             stop.set()
-            for p in procs:
-                p.join(timeout=30)
-                if p.is_alive():
-                    p.terminate()
-                    p.join()
-    failures = [r["error"] for r in results if "error" in r]
-    if failures:
-        raise RuntimeError(f"display clients failed: {failures}")
+            join_all(procs)
+    raise_failures(results, "display clients")
 
     # Per call: the last socket's arrival (max) and every socket's arrival.
     arrivals: dict[str, list[float]] = {}
@@ -576,16 +574,11 @@ def run(
             "finishes the previous ticket (a ticket.done event on the stream).",
         ],
     }
-    if stderr.strip():
-        result["server_stderr_tail"] = stderr
-    return result
+    return with_server_stderr(result, stderr)
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--redis-url", default=default_redis_url(),
-                   help="Redis for the server (default: $REDIS_URL or %(default)s)")
+    p = bench_parser("bench.fanout", __doc__)
     p.add_argument("--clients", type=int, default=1000, help="display websockets in total")
     p.add_argument("--processes", type=int, default=2, help="client processes holding them")
     p.add_argument("--calls", type=int, default=200, help="issue + call-next cycles (<= 990)")

@@ -32,10 +32,14 @@ from typing import Any
 from .server import (
     OFFICE,
     BenchServer,
+    bench_parser,
     default_redis_url,
+    join_all,
     machine,
+    raise_failures,
     redis_cpu_seconds,
     summary_ms,
+    with_server_stderr,
 )
 
 TARGET = {"rps": 1000.0, "p99_ms": 25.0}
@@ -208,14 +212,8 @@ def run(
             stderr = server.stderr_tail(1000)
         finally:
             go.set()
-            for p in procs:
-                p.join(timeout=30)
-                if p.is_alive():
-                    p.terminate()
-                    p.join()
-    failures = [r["error"] for r in results if "error" in r]
-    if failures:
-        raise RuntimeError(f"load generator failed: {failures}")
+            join_all(procs)
+    raise_failures(results, "load generator")
 
     latencies: list[float] = []
     service_times: list[float] = []
@@ -304,16 +302,11 @@ def run(
             "Every ticket goes to the same service queue, so it grows to `requests` tickets.",
         ],
     }
-    if stderr.strip():
-        result["server_stderr_tail"] = stderr
-    return result
+    return with_server_stderr(result, stderr)
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bench.http_tickets", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--redis-url", default=default_redis_url(),
-                   help="Redis for the server (default: $REDIS_URL or %(default)s)")
+    p = bench_parser("bench.http_tickets", __doc__)
     p.add_argument("--concurrency", type=int, default=32, help="concurrent clients in total")
     p.add_argument("--requests", type=int, default=20_000, help="requests in total")
     p.add_argument("--duration", type=float, default=60.0, help="stop after this many seconds")

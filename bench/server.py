@@ -23,8 +23,8 @@ engine benchmarks' `bench/common.py`.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
-import math
 import os
 import resource
 import secrets
@@ -44,6 +44,8 @@ from types import TracebackType
 from typing import Any
 
 import redis
+
+from .common import percentile
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 OFFICE = "kokurakita"
@@ -120,16 +122,6 @@ def redis_cpu_seconds(url: str) -> float | None:
         return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
     except (redis.RedisError, OSError, KeyError):
         return None
-
-
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """Linear-interpolated percentile (q in 0..100) of sorted data."""
-    if not sorted_values:
-        return math.nan
-    pos = (len(sorted_values) - 1) * q / 100
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
 
 
 def summary_ms(values_s: Sequence[float]) -> dict[str, Any]:
@@ -371,3 +363,33 @@ def machine() -> dict[str, Any]:
         # Other work on the machine skews every number: say how busy it was.
         "loadavg_1m_at_start": round(os.getloadavg()[0], 2),
     }
+
+
+def bench_parser(module: str, doc: str | None) -> argparse.ArgumentParser:
+    """The argument parser every server benchmark starts from."""
+    p = argparse.ArgumentParser(prog=f"python -m {module}", description=doc,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--redis-url", default=default_redis_url(),
+                   help="Redis for the server (default: $REDIS_URL or %(default)s)")
+    return p
+
+
+def with_server_stderr(result: dict[str, Any], stderr: str) -> dict[str, Any]:
+    if stderr.strip():
+        result["server_stderr_tail"] = stderr
+    return result
+
+
+def join_all(procs: Sequence[Any]) -> None:
+    """Wait for the client processes; end any that hang."""
+    for p in procs:
+        p.join(timeout=30)
+        if p.is_alive():
+            p.terminate()
+            p.join()
+
+
+def raise_failures(results: Sequence[dict[str, Any]], who: str) -> None:
+    failures = [r["error"] for r in results if "error" in r]
+    if failures:
+        raise RuntimeError(f"{who} failed: {failures}")
