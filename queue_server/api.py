@@ -144,14 +144,15 @@ def ticket_id(request: web.Request) -> str:
 
 
 @contextlib.contextmanager
-def unknown_ticket() -> Iterator[None]:
-    """The holder of an id that names no office holds an unknown ticket (the
-    office inside the id is not theirs to learn about)."""
+def unknown_ticket(code: str = "unknown_ticket") -> Iterator[None]:
+    """The holder of an id (ticket, booking token) that names no office holds
+    an unknown ticket or booking (the office inside the id is not theirs to
+    learn about)."""
     try:
         yield
     except MadoguchiError as exc:
         if exc.code == "unknown_office":
-            raise MadoguchiError("unknown_ticket") from exc
+            raise MadoguchiError(code) from exc
         raise
 
 

@@ -39,3 +39,27 @@ class Transfer(CounterAction):
 
 class TicketRef(Body):
     ticket: str = Field(pattern=TICKET_ID)
+
+
+class Book(Body):
+    service: str = Field(pattern=ID_PATTERN)
+    slot: str = Field(max_length=40, description="Slot start, ISO 8601 with offset")
+    phone: str = Field(min_length=1, max_length=30)
+    name: str | None = Field(default=None, max_length=100)
+    lang: Lang = "ja"
+
+
+class Presence(Body):
+    presence_code: str = Field(pattern=r"^[0-9]{4}$", description="Code on the lobby display")
+
+
+class CheckIn(Body):
+    phone: str | None = Field(default=None, max_length=30)
+    code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
+    booking_token: str | None = Field(default=None, max_length=100)
+    presence_code: str | None = Field(default=None, pattern=r"^[0-9]{4}$")
+
+
+class JoinQueue(Body):
+    service: str = Field(pattern=ID_PATTERN)
+    lang: Lang = "ja"

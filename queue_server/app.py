@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from importlib.metadata import entry_points
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from . import api, openapi, websockets
+from . import api, api_bookings, jobs, openapi, websockets
 from .auth import Tokens
+from .bookings import Bookings
 from .connections import connect
 from .context import CONTEXT, AppContext, ctx
 from .engine import Engine
@@ -99,16 +103,27 @@ def create_app(settings: Settings, redis: Redis | None = None) -> web.Applicatio
         async with connect(settings, redis) as client:
             engine = Engine(client, settings.tenant, stream_maxlen=settings.stream_maxlen)
             hub = Hub(client, lambda office: engine.keys(office).events)
+            secret = await jobs.tenant_secret(client, settings.tenant, settings.secret_key)
+            bookings = Bookings(engine, secret)
             app[CONTEXT] = AppContext(settings, client, engine, Tokens(client, settings.tenant),
-                                      hub, Metrics())
+                                      hub, Metrics(), bookings)
+            periodic = asyncio.create_task(jobs.run_forever(engine, bookings))
             yield
+            periodic.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await periodic
             await hub.close()
 
     app.cleanup_ctx.append(lifecycle)
     app.router.add_routes(api.routes)
+    app.router.add_routes(api_bookings.routes)
     websockets.setup(app)
     app.router.add_get("/api/v1/openapi.json", openapi_json, name="openapi")
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_get("/readyz", readyz, name="readyz")
     app.router.add_get("/metrics", metrics, name="metrics")
+    # Parts that live in other packages (SMS webhooks, pages) plug in here,
+    # so queue_server imports nothing from them.
+    for entry in entry_points(group="madoguchi.web"):
+        entry.load()(app)
     return app

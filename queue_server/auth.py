@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "issue_ticket": frozenset({"kiosk", "staff", "admin", "phone"}),
     "counter_action": frozenset({"staff", "admin"}),
     "ticket_admin": frozenset({"staff", "admin"}),
+    "show_presence": frozenset({"display", "kiosk", "staff", "admin"}),
 }
 
 

@@ -8,6 +8,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from .auth import Tokens
+from .bookings import Bookings
 from .engine import Engine
 from .hub import Hub
 from .metrics import Metrics
@@ -22,6 +23,7 @@ class AppContext:
     tokens: Tokens
     hub: Hub
     metrics: Metrics
+    bookings: Bookings
 
 
 CONTEXT = web.AppKey("madoguchi", AppContext)

@@ -84,7 +84,7 @@ class Engine:
             ],
         }
         doc = office.model_dump_json(by_alias=True, exclude_none=True)
-        result = await self._run(office, "apply_config", doc, json.dumps(mirror))
+        result = await self.run_script(office, "apply_config", doc, json.dumps(mirror))
         await self.redis.sadd(offices_key(self.tenant), office.id)
         self._offices[office.id] = _Cached(office, time.monotonic())
         return int(result["version"])
@@ -107,7 +107,7 @@ class Engine:
 
     # -- plumbing ------------------------------------------------------
 
-    async def _run(self, office: Office, script: str, *args: Any) -> dict[str, Any]:
+    async def run_script(self, office: Office, script: str, *args: Any) -> dict[str, Any]:
         now = self.clock()
         keys = self.keys(office.id)
         base = [keys.prefix, office.id, int(now * 1000), iso(now, office.timezone),
@@ -135,7 +135,7 @@ class Engine:
     ) -> dict[str, Any]:
         office = await self.office(office_id)
         now = self.clock()
-        view = await self._run(
+        view = await self.run_script(
             office,
             "issue_ticket",
             new_ticket_id(office.id),
@@ -150,21 +150,22 @@ class Engine:
             TICKET_TTL_SECONDS,
             "1" if walk_in else "0",
         )
-        return self._view(office, view)
+        return self.ticket_dict(office, view)
 
     async def call_next(self, office_id: str, counter: str) -> dict[str, Any] | None:
         office = await self.office(office_id)
         day_start = day_start_ts(self.clock(), office.timezone)
-        view = await self._run(office, "call_next", counter, int(day_start * 1000))
+        view = await self.run_script(office, "call_next", counter, int(day_start * 1000))
         if not view.get("ticket"):
             return None
-        return self._view(office, view)
+        return self.ticket_dict(office, view)
 
     async def _counter_action(
         self, office_id: str, script: str, counter: str, expect: str | None, *extra: Any
     ) -> dict[str, Any]:
         office = await self.office(office_id)
-        return self._view(office, await self._run(office, script, counter, expect or "", *extra))
+        view = await self.run_script(office, script, counter, expect or "", *extra)
+        return self.ticket_dict(office, view)
 
     async def recall(self, office_id: str, counter: str, expect: str | None = None) -> dict:
         return await self._counter_action(office_id, "recall", counter, expect)
@@ -199,7 +200,7 @@ class Engine:
 
     async def _ticket_action(self, ticket_id: str, script: str, *extra: Any) -> dict[str, Any]:
         office = await self.office(office_of_ticket(ticket_id))
-        return self._view(office, await self._run(office, script, ticket_id, *extra))
+        return self.ticket_dict(office, await self.run_script(office, script, ticket_id, *extra))
 
     async def resume(self, ticket_id: str, counter: str | None = None) -> dict[str, Any]:
         return await self._ticket_action(ticket_id, "resume", counter or "")
@@ -215,7 +216,7 @@ class Engine:
         self, office_id: str, counter: str, state: CounterState
     ) -> dict[str, Any]:
         office = await self.office(office_id)
-        result = await self._run(office, "set_counter_state", counter, state)
+        result = await self.run_script(office, "set_counter_state", counter, state)
         return {"counter": counter, "state": result["state"], "previous": result["previous"]}
 
     # -- reads ---------------------------------------------------------
@@ -224,10 +225,10 @@ class Engine:
         """The ticket as its holder sees it: state, people ahead, estimate,
         counter when called. No personal data."""
         office = await self.office(office_of_ticket(ticket_id))
-        return self._view(office, await self._run(office, "ticket_view", ticket_id))
+        return self.ticket_dict(office, await self.run_script(office, "ticket_view", ticket_id))
 
     @staticmethod
-    def _view(office: Office, view: dict[str, Any]) -> dict[str, Any]:
+    def ticket_dict(office: Office, view: dict[str, Any]) -> dict[str, Any]:
         t = view["ticket"]
         tz = office.timezone
         ahead = view["ahead"]
@@ -261,7 +262,7 @@ class Engine:
     async def status(self, office_id: str) -> dict[str, Any]:
         """The live board: public, no ticket ids, no personal data."""
         office = await self.office(office_id)
-        raw = await self._run(office, "office_status")
+        raw = await self.run_script(office, "office_status")
         tz = office.timezone
         order = {c.id: i for i, c in enumerate(office.counters)}
         # Lua's cjson writes an empty list as {}: normalise.

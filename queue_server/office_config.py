@@ -7,6 +7,7 @@ every atomic operation sees the configuration it runs under.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -51,6 +52,9 @@ class Service(BaseModel):
     max_wait_minutes: int = Field(default=30, ge=1, le=600)
     bring: Names | None = None
     konbini: bool = False
+    booking_horizon_days: int = Field(default=30, ge=1, le=180)
+    booking_lead_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    same_day_booking: bool = True
 
 
 class Counter(BaseModel):
@@ -73,13 +77,54 @@ class QueueSettings(BaseModel):
     priority_minutes: int = Field(default=15, ge=0, le=240)
 
 
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class DayHours(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    open: str = Field(pattern=HHMM)
+    close: str = Field(pattern=HHMM)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DayHours:
+        if self.close <= self.open:
+            raise ValueError("close must be after open")
+        return self
+
+
 class OpeningHours(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # ISO weekday (1 = Monday) -> [open, close] as "HH:MM".
-    weekly: dict[int, tuple[str, str]] = Field(
-        default_factory=lambda: {d: ("08:30", "17:00") for d in range(1, 6)}
+    # ISO weekday (1 = Monday) -> hours; a missing weekday is closed.
+    weekly: dict[int, DayHours] = Field(
+        default_factory=lambda: {d: DayHours(open="08:30", close="17:00") for d in range(1, 6)}
     )
+    # Per-date hours (extended hours in the March/April moving season) or
+    # null for an extra closed date; wins over everything else.
+    overrides: dict[date, DayHours | None] = Field(default_factory=dict)
+    # 年末年始 (12/29-1/3) closure; national holidays always close.
+    year_end_closure: bool = True
+
+    @field_validator("weekly")
+    @classmethod
+    def _weekdays(cls, value: dict[int, DayHours]) -> dict[int, DayHours]:
+        if any(d not in range(1, 8) for d in value):
+            raise ValueError("weekdays are 1 (Monday) to 7 (Sunday)")
+        return value
+
+
+class BookingSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_active_per_phone: int = Field(default=3, ge=1, le=20)
+    per_ip_per_hour: int = Field(default=20, ge=1, le=10_000)
+    # Check-in window around the slot start, and the grace within which a
+    # late arrival keeps the slot's place; later arrivals queue as walk-ins.
+    checkin_before_minutes: int = Field(default=30, ge=0, le=240)
+    checkin_after_minutes: int = Field(default=15, ge=0, le=240)
+    grace_minutes: int = Field(default=5, ge=0, le=60)
+    retention_days: int = Field(default=30, ge=1, le=365)
 
 
 class Office(BaseModel):
@@ -91,6 +136,7 @@ class Office(BaseModel):
     address: Names | None = None
     hours: OpeningHours = Field(default_factory=OpeningHours)
     queue: QueueSettings = Field(default_factory=QueueSettings)
+    booking: BookingSettings = Field(default_factory=BookingSettings)
     services: list[Service] = Field(min_length=1, max_length=60)
     counters: list[Counter] = Field(min_length=1, max_length=200)
 

@@ -45,6 +45,7 @@ def _op(summary: str, params: list[dict], ok: dict[str, str], *, body: type[Base
 
 OFFICE = _param("office", desc="Office id, e.g. kokurakita")
 COUNTER = _param("counter", desc="Counter id")
+BOOKING = _param("token", desc="The booking's manage token (from the SMS link)")
 TICKET = _param("ticket_id", desc="Opaque ticket id (the capability of its holder)")
 ACTION = {**_param("action"), "schema": {"type": "string", "enum": [
     "recall", "start", "finish", "no-show", "transfer", "park", "resume", "cancel",
@@ -53,7 +54,8 @@ ACTION = {**_param("action"), "schema": {"type": "string", "enum": [
 
 @cache
 def document() -> dict[str, Any]:
-    models = (m.IssueTicket, m.CounterAction, m.Transfer, m.TicketRef, m.Body)
+    models = (m.IssueTicket, m.CounterAction, m.Transfer, m.TicketRef, m.Body, m.Book,
+              m.Presence, m.CheckIn, m.JoinQueue)
     schemas: dict[str, Any] = {
         model.__name__: model.model_json_schema(ref_template="#/components/schemas/{model}")
         for model in models
@@ -90,6 +92,39 @@ def document() -> dict[str, Any]:
             "{service?, counter?, ticket?}; resume/cancel {ticket}; pause/open/close {}",
             [OFFICE, COUNTER, ACTION], {"200": "the ticket, or the counter state"},
             body=m.Transfer, auth=True, errors=(400, 404, 409))},
+        "/api/v1/offices/{office}/availability": {"get": _op(
+            "Free booking slots of a service: one day (date) or a range (from, to; ≤ 31 days)",
+            [OFFICE, _param("service", "query", "service id"),
+             _param("date", "query", "YYYY-MM-DD", required=False),
+             _param("from", "query", "YYYY-MM-DD", required=False),
+             _param("to", "query", "YYYY-MM-DD", required=False)],
+            {"200": "slots or days"}, errors=(400, 404, 422))},
+        "/api/v1/offices/{office}/bookings": {"post": _op(
+            "Book a slot (public, rate-limited; phone line with its token)", [OFFICE],
+            {"201": "the booking with its manage token"}, body=m.Book,
+            errors=(400, 404, 409, 429))},
+        "/api/v1/bookings/{token}": {"get": _op(
+            "A booking, for the holder of its manage link", [BOOKING], {"200": "booking"})},
+        "/api/v1/bookings/{token}/cancel": {"post": _op(
+            "Cancel a booking", [BOOKING], {"200": "booking"}, body=m.Body,
+            errors=(400, 404, 409))},
+        "/api/v1/bookings/{token}/check-in": {"post": _op(
+            "Check in from the smartphone with the code on the lobby display", [BOOKING],
+            {"201": "the ticket"}, body=m.Presence, errors=(400, 403, 404, 409))},
+        "/api/v1/offices/{office}/check-in": {"post": _op(
+            "Check in a booking: kiosk/staff {phone, code?} or {code}; smartphone "
+            "{booking_token, presence_code}", [OFFICE], {"201": "the ticket"}, body=m.CheckIn,
+            auth=True, errors=(400, 404, 409))},
+        "/api/v1/offices/{office}/checkin-code": {"get": _op(
+            "The rotating presence code for the lobby display", [OFFICE],
+            {"200": "code and when it changes"}, auth=True)},
+        "/api/v1/offices/{office}/queue": {"post": _op(
+            "Join today's queue from afar (a remote ticket, called only after arrival)",
+            [OFFICE], {"201": "the ticket with come_back_by"}, body=m.JoinQueue,
+            errors=(400, 404, 409, 429))},
+        "/api/v1/tickets/{ticket_id}/arrive": {"post": _op(
+            "A remote ticket arrives (code on the lobby display)", [TICKET], {"200": "ticket"},
+            body=m.Presence, errors=(400, 403, 404, 409))},
         "/api/v1/openapi.json": {"get": _op("This document", [], {"200": "OpenAPI 3"})},
         "/ws/offices/{office}/display": {"get": _op(
             "Websocket: office events (DESIGN §7), resumed after `since`",

@@ -14,29 +14,18 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
-SCRIPT_NAMES = (
-    "issue_ticket",
-    "call_next",
-    "recall",
-    "start",
-    "finish",
-    "no_show",
-    "park",
-    "transfer",
-    "resume",
-    "rejoin",
-    "cancel",
-    "set_counter_state",
-    "apply_config",
-    "ticket_view",
-    "office_status",
+FOLDER = Path(__file__).parent / "scripts"
+# Every scripts/*.lua is an operation, except the includes*.lua files, which
+# are prepended (in name order) to each of them.
+INCLUDES = tuple(sorted(FOLDER.glob("includes*.lua")))
+SCRIPT_NAMES = tuple(
+    sorted(p.stem for p in FOLDER.glob("*.lua") if not p.stem.startswith("includes"))
 )
 
 
 @cache
 def source(name: str) -> str:
-    folder = Path(__file__).parent / "scripts"
-    return (folder / "includes.lua").read_text() + "\n" + (folder / f"{name}.lua").read_text()
+    return "\n".join([*(f.read_text() for f in INCLUDES), (FOLDER / f"{name}.lua").read_text()])
 
 
 class Scripts:

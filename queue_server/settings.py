@@ -25,6 +25,19 @@ class Settings:
     stream_maxlen: int = 10_000
     log_level: str = "INFO"
     redis_max_connections: int = 200
+    # SMS through Twilio (ai_phone.sms); sending is off unless SID, token and
+    # sender are all set. The auth token also checks Twilio's webhook signatures.
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from: str = ""
+    twilio_api_base: str = ""  # tests: a local fake of api.twilio.com
+    sms_limit_phone_day: int = 10
+    sms_limit_office_day: int = 2000
+    sms_poll_ms: int = 2000
+
+    @property
+    def sms_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -44,4 +57,11 @@ class Settings:
             stream_maxlen=_int("MADOGUCHI_STREAM_MAXLEN", 10_000),
             log_level=os.environ.get("MADOGUCHI_LOG_LEVEL", "INFO"),
             redis_max_connections=_int("MADOGUCHI_REDIS_MAX_CONNECTIONS", 200),
+            twilio_account_sid=os.environ.get("MADOGUCHI_TWILIO_ACCOUNT_SID", ""),
+            twilio_auth_token=os.environ.get("MADOGUCHI_TWILIO_AUTH_TOKEN", ""),
+            twilio_from=os.environ.get("MADOGUCHI_TWILIO_FROM", ""),
+            twilio_api_base=os.environ.get("MADOGUCHI_TWILIO_API_BASE", "").rstrip("/"),
+            sms_limit_phone_day=_int("MADOGUCHI_SMS_LIMIT_PHONE_DAY", 10),
+            sms_limit_office_day=_int("MADOGUCHI_SMS_LIMIT_OFFICE_DAY", 2000),
+            sms_poll_ms=_int("MADOGUCHI_SMS_POLL_MS", 2000),
         )

@@ -191,3 +191,64 @@ local function ticket_view(tid)
     open_counters = cap[t["service"]] or 0, idle_counters = idle[t["service"]] or 0,
     counter = counter_pub(t["counter"]) or cjson.null, last_event = last_event_id()}
 end
+
+-- Issue a ticket (issue_ticket.lua, check-in of a booking). `p`: id, service,
+-- channel, day (YYYYMMDD), priority ("1"/"0"), head_start (ms), lang, state
+-- (waiting | remote), due ("" = now, else ms), ttl (s), walk_in_only,
+-- booking (optional id). Returns the ticket table, or nil and an error reply.
+local function issue(p)
+  local svc = hgetall(P .. "svc:" .. p.service)
+  if svc == nil then return nil, fail("unknown_service") end
+  if p.walk_in_only and svc["walk_in"] ~= "1" then return nil, fail("walk_in_not_allowed") end
+  local tkey = P .. "t:" .. p.id
+  if redis.call("EXISTS", tkey) == 1 then return nil, fail("duplicate_id") end
+
+  local seqkey = P .. "seq:" .. p.service .. ":" .. p.day
+  local n = redis.call("INCR", seqkey)
+  if n == 1 then redis.call("EXPIRE", seqkey, 172800) end
+  -- Three digits on the ticket; after 999 in one day the numbers wrap to 001.
+  local number = svc["letter"] .. "-" .. string.format("%03d", ((n - 1) % 999) + 1)
+
+  local due = NOW
+  if p.due ~= nil and p.due ~= "" then due = tonumber(p.due) end
+  local score = due
+  if p.priority == "1" then score = due - p.head_start end
+
+  local t = {id = p.id, number = number, service = p.service, state = p.state}
+  redis.call("HSET", tkey, "id", p.id, "office", OFFICE, "number", number,
+    "service", p.service, "channel", p.channel, "state", p.state, "due", due,
+    "score", score, "priority", p.priority, "lang", p.lang, "day", p.day, "seq", n,
+    "recalls", 0, "issued_at", NOW, "counter", "", "target", "", "booking", p.booking or "")
+  redis.call("EXPIRE", tkey, p.ttl)
+  redis.call("ZADD", P .. "day:" .. p.day, NOW, p.id)
+  redis.call("EXPIRE", P .. "day:" .. p.day, p.ttl)
+
+  if p.state == "waiting" then
+    redis.call("ZADD", P .. "q:" .. p.service, score, p.id)
+  end
+  emit("ticket.issued", t, nil, {channel = p.channel, waiting = waiting_count(p.service)})
+  return t, nil
+end
+
+-- Bookings: a booking leaves the per-phone set and frees its kiosk code once
+-- it is no longer "booked" (checked in, cancelled, no-show).
+local function booking_closed(b, status, stamp_field)
+  local bkey = P .. "b:" .. b["id"]
+  redis.call("HSET", bkey, "status", status, stamp_field, NOW)
+  redis.call("SREM", P .. "bphone:" .. b["phone"], b["id"])
+  if redis.call("GET", P .. "bcode:" .. b["code"]) == b["id"] then
+    redis.call("DEL", P .. "bcode:" .. b["code"])
+  end
+  b["status"] = status
+end
+
+local function booking_pub(b)
+  return {service = b["service"], slot = tonumber(b["slot"])}
+end
+
+local function booking_out(b)
+  return {id = b["id"], service = b["service"], slot = tonumber(b["slot"]),
+    slot_end = tonumber(b["slot_end"]), status = b["status"], code = b["code"],
+    lang = b["lang"], channel = b["channel"], phone = b["phone"], name = b["name"],
+    ticket = b["ticket"] or ""}
+end

@@ -21,38 +21,8 @@
   Returns {"ok", <ticket view>} | {"error": unknown_service |
   walk_in_not_allowed | duplicate_id}
 ]]
-local tid, service, channel, day = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
-local priority, head_start, lang, state = ARGV[10], tonumber(ARGV[11]), ARGV[12], ARGV[13]
-local ttl = tonumber(ARGV[15])
-
-local svc = hgetall(P .. "svc:" .. service)
-if svc == nil then return fail("unknown_service") end
-if ARGV[16] == "1" and svc["walk_in"] ~= "1" then return fail("walk_in_not_allowed") end
-local tkey = P .. "t:" .. tid
-if redis.call("EXISTS", tkey) == 1 then return fail("duplicate_id") end
-
-local seqkey = P .. "seq:" .. service .. ":" .. day
-local n = redis.call("INCR", seqkey)
-if n == 1 then redis.call("EXPIRE", seqkey, 172800) end
--- Three digits on the ticket; after 999 in one day the numbers wrap to 001.
-local number = svc["letter"] .. "-" .. string.format("%03d", ((n - 1) % 999) + 1)
-
-local due = NOW
-if ARGV[14] ~= "" then due = tonumber(ARGV[14]) end
-local score = due
-if priority == "1" then score = due - head_start end
-
-local t = {id = tid, number = number, service = service, state = state}
-redis.call("HSET", tkey, "id", tid, "office", OFFICE, "number", number,
-  "service", service, "channel", channel, "state", state, "due", due,
-  "score", score, "priority", priority, "lang", lang, "day", day, "seq", n,
-  "recalls", 0, "issued_at", NOW, "counter", "", "target", "")
-redis.call("EXPIRE", tkey, ttl)
-redis.call("ZADD", P .. "day:" .. day, NOW, tid)
-redis.call("EXPIRE", P .. "day:" .. day, ttl)
-
-if state == "waiting" then
-  redis.call("ZADD", P .. "q:" .. service, score, tid)
-end
-emit("ticket.issued", t, nil, {channel = channel, waiting = waiting_count(service)})
+local t, err = issue({id = ARGV[6], service = ARGV[7], channel = ARGV[8], day = ARGV[9],
+  priority = ARGV[10], head_start = tonumber(ARGV[11]), lang = ARGV[12], state = ARGV[13],
+  due = ARGV[14], ttl = tonumber(ARGV[15]), walk_in_only = ARGV[16] == "1"})
+if err then return err end
 return ok(ticket_view(t["id"]))

@@ -1,0 +1,283 @@
+"""Bookings (予約), check-in on arrival and today's virtual queue — the
+「待たない」 half. Every change is one Lua script (book, cancel_booking,
+check_in, arrive, booking_no_shows) on the engine's plumbing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from . import calendar, slots
+from .clock import business_day, iso_ms, zone
+from .engine import TICKET_TTL_SECONDS, Engine, new_ticket_id
+from .errors import MadoguchiError
+from .office_config import Office, Service
+from .phones import is_japanese_mobile, mask, parse_japanese_phone
+
+MAX_RANGE_DAYS = 31
+PRESENCE_PERIOD_SECONDS = 300
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def office_of_token(token: str) -> str:
+    office, sep, rand = token.partition(".")
+    if not sep or len(rand) < 32:
+        raise MadoguchiError("unknown_booking")
+    return office
+
+
+@dataclass(frozen=True)
+class Booked:
+    booking: dict[str, Any]
+    token: str  # shown once: the manage link is the capability
+
+
+class Bookings:
+    def __init__(self, engine: Engine, secret: bytes) -> None:
+        self.engine = engine
+        self.secret = secret
+
+    def _now(self, office: Office) -> datetime:
+        return datetime.fromtimestamp(self.engine.clock(), zone(office.timezone))
+
+    async def _service(self, office_id: str, service_id: str) -> tuple[Office, Service]:
+        office = await self.engine.office(office_id)
+        service = office.service(service_id)
+        if service is None:
+            raise MadoguchiError("unknown_service")
+        return office, service
+
+    # -- availability ---------------------------------------------------
+
+    async def availability(self, office_id: str, service_id: str, d: date) -> dict[str, Any]:
+        office, service = await self._service(office_id, service_id)
+        day = calendar.day(office, d)
+        free = await self._free(office, service, [d])
+        now = self._now(office)
+        out = []
+        for slot in slots.day_slots(office, service, d):
+            if slots.bookable(office, service, slot, now) is None:
+                out.append({"start": slot.start.isoformat(), "end": slot.end.isoformat(),
+                            "capacity": service.slot_capacity, "free": free[slot.start_ms]})
+        return {"office": office.id, "service": service.id, "date": d.isoformat(),
+                **_day_fields(day), "slots": out}
+
+    async def availability_range(
+        self, office_id: str, service_id: str, start: date, end: date
+    ) -> dict[str, Any]:
+        if end < start or (end - start).days >= MAX_RANGE_DAYS:
+            raise MadoguchiError("invalid_date")
+        office, service = await self._service(office_id, service_id)
+        days = calendar.dates(start, end)
+        free = await self._free(office, service, days)
+        now = self._now(office)
+        out = []
+        for d in days:
+            open_slots = [s for s in slots.day_slots(office, service, d)
+                          if slots.bookable(office, service, s, now) is None]
+            out.append({"date": d.isoformat(), **_day_fields(calendar.day(office, d)),
+                        "free": sum(free[s.start_ms] for s in open_slots)})
+        return {"office": office.id, "service": service.id, "days": out}
+
+    async def _free(self, office: Office, service: Service, days: list[date]) -> dict[int, int]:
+        all_slots = [s for d in days for s in slots.day_slots(office, service, d)]
+        if not all_slots:
+            return {}
+        keys = self.engine.keys(office.id)
+        taken = await self.engine.redis.mget(
+            [keys.k(f"slot:{service.id}:{s.start_ms}") for s in all_slots]
+        )
+        return {s.start_ms: max(0, service.slot_capacity - int(t or 0))
+                for s, t in zip(all_slots, taken, strict=True)}
+
+    # -- booking --------------------------------------------------------
+
+    async def book(
+        self,
+        office_id: str,
+        service_id: str,
+        slot_start: datetime,
+        phone: str,
+        *,
+        name: str = "",
+        lang: str = "ja",
+        channel: str = "online",
+        ip: str = "",
+    ) -> Booked:
+        office, service = await self._service(office_id, service_id)
+        e164 = parse_japanese_phone(phone)
+        slot = slots.find(office, service, slot_start)
+        if slot is None:
+            day = calendar.day(office, slot_start.astimezone(zone(office.timezone)).date())
+            raise MadoguchiError("office_closed" if not day.open else "slot_unavailable")
+        reason = slots.bookable(office, service, slot, self._now(office))
+        if reason:
+            raise MadoguchiError(reason)
+        settings = office.booking
+        expire_at = int(slot.end.timestamp()) + settings.retention_days * 86400
+        for _attempt in range(5):  # a fresh code if one is taken
+            token = f"{office.id}.{secrets.token_urlsafe(24)}"
+            try:
+                result = await self.engine.run_script(
+                    office, "book", secrets.token_hex(8), token_digest(token),
+                    f"{secrets.randbelow(1_000_000):06d}", service.id, slot.start_ms,
+                    int(slot.end.timestamp() * 1000), service.slot_capacity, e164, name, lang,
+                    channel, ip, settings.per_ip_per_hour, settings.max_active_per_phone,
+                    expire_at,
+                )
+            except MadoguchiError as exc:
+                if exc.code == "code_taken":
+                    continue
+                raise
+            return Booked(self._booking(office, result["booking"]), token)
+        raise MadoguchiError("code_taken")
+
+    def _booking(self, office: Office, b: dict[str, Any], *, reveal: bool = False
+                 ) -> dict[str, Any]:
+        tz = office.timezone
+        return {
+            "id": b["id"],
+            "office": office.id,
+            "service": b["service"],
+            "slot_start": iso_ms(b["slot"], tz),
+            "slot_end": iso_ms(b["slot_end"], tz),
+            "status": b["status"],
+            "code": b["code"],
+            "lang": b["lang"],
+            "channel": b["channel"],
+            "phone": b["phone"] if reveal else mask(b["phone"]),
+            "name": (b.get("name") or None) if reveal else None,
+            "sms_capable": is_japanese_mobile(b["phone"]),
+            "ticket": b.get("ticket") or None,
+        }
+
+    async def view(self, token: str) -> dict[str, Any]:
+        office = await self.engine.office(office_of_token(token))
+        result = await self.engine.run_script(office, "booking_view", token_digest(token), "")
+        return self._booking(office, result["booking"])
+
+    async def staff_view(self, office_id: str, booking_id: str) -> dict[str, Any]:
+        """Name and number for staff screens (never for public ones)."""
+        office = await self.engine.office(office_id)
+        result = await self.engine.run_script(office, "booking_view", "", booking_id)
+        return self._booking(office, result["booking"], reveal=True)
+
+    async def cancel(self, token: str) -> dict[str, Any]:
+        office = await self.engine.office(office_of_token(token))
+        found = await self.engine.run_script(office, "booking_view", token_digest(token), "")
+        result = await self.engine.run_script(office, "cancel_booking", found["booking"]["id"])
+        return self._booking(office, result["booking"])
+
+    # -- check-in -------------------------------------------------------
+
+    async def check_in(
+        self,
+        office_id: str,
+        *,
+        phone: str | None = None,
+        code: str | None = None,
+        booking_id: str | None = None,
+    ) -> dict[str, Any]:
+        office = await self.engine.office(office_id)
+        if booking_id:
+            how, value, extra = "id", booking_id, ""
+        elif phone:
+            how, value, extra = "phone", parse_japanese_phone(phone), code or ""
+        elif code:
+            how, value, extra = "code", code, ""
+        else:
+            raise MadoguchiError("validation_failed", "Give a phone number, a code or a token.")
+        s = office.booking
+        now = self.engine.clock()
+        view = await self.engine.run_script(
+            office, "check_in", how, value, extra, new_ticket_id(office.id),
+            s.checkin_before_minutes * 60_000, s.checkin_after_minutes * 60_000,
+            s.grace_minutes * 60_000, business_day(now, office.timezone), TICKET_TTL_SECONDS,
+        )
+        ticket = self.engine.ticket_dict(office, view)
+        ticket["booking"] = self._booking(office, view["booking"])
+        return ticket
+
+    async def check_in_by_token(self, token: str, presence: str) -> dict[str, Any]:
+        office_id = office_of_token(token)
+        self.verify_presence(office_id, presence)
+        booking = await self.view(token)
+        return await self.check_in(office_id, booking_id=booking["id"])
+
+    async def mark_no_shows(self, office_id: str) -> int:
+        office = await self.engine.office(office_id)
+        result = await self.engine.run_script(
+            office, "booking_no_shows", office.booking.checkin_after_minutes * 60_000
+        )
+        return int(result["marked"])
+
+    # -- presence (smartphone check-in proves the citizen is in the lobby) --
+
+    def presence_code(self, office_id: str, at: float | None = None) -> tuple[str, float]:
+        """The code the lobby display shows now, and when it changes."""
+        now = self.engine.clock() if at is None else at
+        period = int(now // PRESENCE_PERIOD_SECONDS)
+        mac = hmac.new(self.secret, f"{office_id}:{period}".encode(), hashlib.sha256)
+        code = f"{int.from_bytes(mac.digest()[:4], 'big') % 10_000:04d}"
+        return code, (period + 1) * PRESENCE_PERIOD_SECONDS
+
+    def verify_presence(self, office_id: str, presence: str) -> None:
+        now = self.engine.clock()
+        # The code just replaced still counts, for whoever read it a moment ago.
+        valid = {self.presence_code(office_id, now)[0],
+                 self.presence_code(office_id, now - PRESENCE_PERIOD_SECONDS)[0]}
+        if not any(hmac.compare_digest(presence, v) for v in valid):
+            raise MadoguchiError("presence_required")
+
+    # -- today's virtual queue -------------------------------------------
+
+    async def join_queue(self, office_id: str, service_id: str, lang: str = "ja"
+                         ) -> dict[str, Any]:
+        """A remote ticket: never called before arrival; keeps its place."""
+        ticket = await self.engine.issue_ticket(office_id, service_id, channel="online",
+                                                lang=lang, remote=True)
+        status = await self.engine.status(office_id)
+        wait = next((s["estimated_wait_minutes"] for s in status["services"]
+                     if s["id"] == service_id), None)
+        if wait is not None:
+            office = await self.engine.office(office_id)
+            # Ask them back a little before their turn: 80 % of the estimate,
+            # rounded down to 5 minutes, so they are in the lobby when called.
+            back = self.engine.clock() + math.floor(wait * 0.8 / 5) * 5 * 60
+            ticket["come_back_by"] = datetime.fromtimestamp(back, zone(office.timezone)).isoformat(
+                timespec="minutes")
+        else:
+            ticket["come_back_by"] = None
+        return ticket
+
+    async def arrive(self, ticket_id: str, presence: str) -> dict[str, Any]:
+        office = await self.engine.office(ticket_id.partition(".")[0])
+        self.verify_presence(office.id, presence)
+        view = await self.engine.run_script(office, "arrive", ticket_id)
+        return self.engine.ticket_dict(office, view)
+
+
+def _day_fields(day: calendar.Day) -> dict[str, Any]:
+    return {"open": day.open, "closed_reason": day.closed_reason,
+            "holiday_name": day.holiday_name,
+            "opens": day.opens.isoformat() if day.opens else None,
+            "closes": day.closes.isoformat() if day.closes else None}
+
+
+def parse_date(text: str | None) -> date:
+    try:
+        return date.fromisoformat(text or "")
+    except ValueError as exc:
+        raise MadoguchiError("invalid_date") from exc
+
+
+def add_days(d: date, n: int) -> date:
+    return d + timedelta(days=n)

@@ -1,0 +1,43 @@
+"""Periodic work of a server process. Every process runs it: each step is
+an idempotent atomic script, so several processes never double anything."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from .bookings import Bookings
+from .engine import Engine
+
+log = logging.getLogger(__name__)
+INTERVAL_SECONDS = 60.0
+
+
+async def tenant_secret(redis: Redis, tenant: str, configured: str) -> bytes:
+    """MADOGUCHI_SECRET_KEY, else one generated once and shared by every
+    process of the tenant through Redis."""
+    if configured:
+        return configured.encode()
+    key = f"mg:{{{tenant}}}:secret"
+    await redis.set(key, secrets.token_hex(32), nx=True)
+    return (await redis.get(key)) or b""
+
+
+async def tick(engine: Engine, bookings: Bookings) -> None:
+    for office in await engine.office_ids():
+        marked = await bookings.mark_no_shows(office)
+        if marked:
+            log.info("bookings marked no-show", extra={"office": office, "count": marked})
+
+
+async def run_forever(engine: Engine, bookings: Bookings) -> None:
+    while True:
+        try:
+            await tick(engine, bookings)
+        except (RedisError, OSError) as exc:
+            log.warning("periodic jobs skipped: %s", type(exc).__name__)
+        await asyncio.sleep(INTERVAL_SECONDS)

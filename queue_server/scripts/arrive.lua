@@ -1,0 +1,19 @@
+--[[
+  A remote ticket (joined today's queue from afar) arrives: it becomes
+  waiting with its original due_at, so joining early kept the place.
+
+  KEYS[1] events stream of the office
+  ARGV[1..5] see includes.lua
+  ARGV[6] ticket id
+
+  Returns {"ok", <ticket view>} | {"error": unknown_ticket | not_remote}
+]]
+local tkey = P .. "t:" .. ARGV[6]
+local t = hgetall(tkey)
+if t == nil then return fail("unknown_ticket") end
+if t["state"] ~= "remote" then return fail("not_remote", {state = t["state"]}) end
+t["state"] = "waiting"
+redis.call("HSET", tkey, "state", "waiting", "arrived_at", NOW)
+enqueue(t)
+emit("ticket.arrived", t, nil, {waiting = waiting_count(t["service"])})
+return ok(ticket_view(t["id"]))
