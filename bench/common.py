@@ -87,12 +87,12 @@ def uvloop_available() -> bool:
 
 
 def run_loop(coro: Coroutine[Any, Any, T], loop: LoopChoice = "auto") -> tuple[T, str]:
-    """Run `coro` on uvloop when asked for (or, with "auto", when it happens to
-    be installed: it is not a dependency), else on the stdlib loop. Returns
-    the result and the loop's name so the JSON says what was measured."""
+    """Run `coro` on uvloop when asked for (or, with "auto", when installed:
+    `madoguchi serve` runs on it), else on the stdlib loop. Returns the result
+    and the loop's name so the JSON says what was measured."""
     use_uvloop = loop == "uvloop" or (loop == "auto" and uvloop_available())
     if use_uvloop:
-        import uvloop  # type: ignore[import-not-found]  # optional, never a dependency
+        import uvloop
 
         return uvloop.run(coro), "uvloop"
     return asyncio.run(coro), "asyncio"
