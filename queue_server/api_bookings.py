@@ -68,6 +68,17 @@ async def book(request: web.Request) -> web.Response:
                           "manage_url": f"/b/{booked.token}"}, status=201)
 
 
+@routes.get("/api/v1/offices/{office}/bookings", name="bookings_of_day")
+async def bookings_of_day(request: web.Request) -> web.Response:
+    """Staff: the day's bookings with status (booked, checked_in, cancelled,
+    no_show), names and numbers — never on public screens."""
+    app, office = await known_office(request)
+    (await principal(request)).require("ticket_admin", office)
+    day = parse_date(request.query.get("date"))
+    return json_response({"office": office, "date": day.isoformat(),
+                          "bookings": await app.bookings.of_day(office, day)})
+
+
 @routes.get("/api/v1/bookings/{token}", name="booking")
 async def get_booking(request: web.Request) -> web.Response:
     with unknown_ticket("unknown_booking"):

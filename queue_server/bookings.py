@@ -131,7 +131,7 @@ class Bookings:
                     f"{secrets.randbelow(1_000_000):06d}", service.id, slot.start_ms,
                     int(slot.end.timestamp() * 1000), service.slot_capacity, e164, name, lang,
                     channel, ip, settings.per_ip_per_hour, settings.max_active_per_phone,
-                    expire_at,
+                    expire_at, slot.start.strftime("%Y%m%d"),
                 )
             except MadoguchiError as exc:
                 if exc.code == "code_taken":
@@ -169,6 +169,12 @@ class Bookings:
         office = await self.engine.office(office_id)
         result = await self.engine.run_script(office, "booking_view", "", booking_id)
         return self._booking(office, result["booking"], reveal=True)
+
+    async def of_day(self, office_id: str, d: date) -> list[dict[str, Any]]:
+        """The day's bookings for staff (names and numbers included)."""
+        office = await self.engine.office(office_id)
+        result = await self.engine.run_script(office, "bookings_of_day", d.strftime("%Y%m%d"))
+        return [self._booking(office, b, reveal=True) for b in result["bookings"] or []]
 
     async def cancel(self, token: str) -> dict[str, Any]:
         office = await self.engine.office(office_of_token(token))

@@ -102,7 +102,10 @@ def document() -> dict[str, Any]:
         "/api/v1/offices/{office}/bookings": {"post": _op(
             "Book a slot (public, rate-limited; phone line with its token)", [OFFICE],
             {"201": "the booking with its manage token"}, body=m.Book,
-            errors=(400, 404, 409, 429))},
+            errors=(400, 404, 409, 429)), "get": _op(
+            "Staff: the day's bookings with status, names and numbers",
+            [OFFICE, _param("date", "query", "YYYY-MM-DD")], {"200": "bookings"}, auth=True,
+            errors=(400, 404, 422))},
         "/api/v1/bookings/{token}": {"get": _op(
             "A booking, for the holder of its manage link", [BOOKING], {"200": "booking"})},
         "/api/v1/bookings/{token}/cancel": {"post": _op(

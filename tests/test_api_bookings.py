@@ -54,6 +54,11 @@ async def test_availability_and_booking_round_trip(api: AppHarness) -> None:
     assert again["slots"][0]["free"] == 1
     span = await api.ok("GET", api.path(f"/availability?service=mynumber&from={day}&to={day}"))
     assert span["days"][0]["free"] == sum(s["free"] for s in again["slots"])
+    staff = await api.ok("GET", api.path(f"/bookings?date={day}"), role="staff")
+    assert [(b["name"], b["status"]) for b in staff["bookings"]] == [("山田 花子", "booked")]
+    for role in (None, "kiosk", "display"):
+        status, _ = await api.request("GET", api.path(f"/bookings?date={day}"), role=role)
+        assert status in (401, 403)
     cancelled = await api.ok("POST", f"/api/v1/bookings/{booked['token']}/cancel")
     assert cancelled["status"] == "cancelled"
     status, body = await api.request("POST", f"/api/v1/bookings/{booked['token']}/cancel")

@@ -196,6 +196,10 @@ async def test_late_arrival_queues_from_arrival_and_no_shows(bookings: Bookings,
     assert await bookings.mark_no_shows(OFFICE) == 1
     assert (await bookings.view(b.token))["status"] == "no_show"
     assert await bookings.mark_no_shows(OFFICE) == 0
+    # Staff see the day: one checked in (late), one no-show, with numbers.
+    day = await bookings.of_day(OFFICE, date(2026, 11, 30))
+    assert [(x["status"], x["phone"]) for x in day] == [
+        ("checked_in", "+819012345678"), ("no_show", "+818011112222")]
 
 
 async def test_two_bookings_on_one_phone_need_the_code(bookings: Bookings,

@@ -20,9 +20,10 @@
   ARGV[18] bookings per IP per hour
   ARGV[19] active bookings per phone number
   ARGV[20] expiry of the personal data, epoch seconds (slot end + retention)
+  ARGV[21] the slot's day, YYYYMMDD (staff's list of the day)
 
   Touches: svc:<service>, slot:<service>:<ms>, b:<id>, btok:<hash>,
-  bcode:<code>, bphone:<phone>, bslots, rl:<ip>:<hour>
+  bcode:<code>, bphone:<phone>, bslots, bday:<day>, rl:<ip>:<hour>
   Returns {"ok", "booking": {...}} | {"error": unknown_service | rate_limited |
   too_many_bookings | code_taken | slot_full}
 ]]
@@ -71,6 +72,8 @@ redis.call("SET", ckey, id, "EXAT", expire_at)
 redis.call("SADD", pkey, id)
 redis.call("EXPIREAT", pkey, expire_at)
 redis.call("ZADD", P .. "bslots", slot, id)
+redis.call("ZADD", P .. "bday:" .. ARGV[21], slot, id)
+redis.call("EXPIREAT", P .. "bday:" .. ARGV[21], expire_at)
 
 local b = hgetall(bkey)
 emit("booking.created", nil, nil, {booking = booking_pub(b)})
