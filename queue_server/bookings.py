@@ -59,16 +59,17 @@ class Bookings:
 
     async def availability(self, office_id: str, service_id: str, d: date) -> dict[str, Any]:
         office, service = await self._service(office_id, service_id)
-        day = calendar.day(office, d)
-        free = await self._free(office, service, [d])
-        now = self._now(office)
-        out = []
-        for slot in slots.day_slots(office, service, d):
-            if slots.bookable(office, service, slot, now) is None:
-                out.append({"start": slot.start.isoformat(), "end": slot.end.isoformat(),
-                            "capacity": service.slot_capacity, "free": free[slot.start_ms]})
+        info = calendar.day(office, d)
+        day_slots = slots.slots_of(info, service)
+        free = await self._free(office, service, day_slots)
+        rules = slots.Rules(service, self._now(office))
+        out = [
+            {"start": slot.start.isoformat(), "end": slot.end.isoformat(),
+             "capacity": service.slot_capacity, "free": free[slot.start_ms]}
+            for slot in day_slots if rules.check(slot) is None
+        ]
         return {"office": office.id, "service": service.id, "date": d.isoformat(),
-                **_day_fields(day), "slots": out}
+                **_day_fields(info), "slots": out}
 
     async def availability_range(
         self, office_id: str, service_id: str, start: date, end: date
@@ -76,19 +77,19 @@ class Bookings:
         if end < start or (end - start).days >= MAX_RANGE_DAYS:
             raise MadoguchiError("invalid_date")
         office, service = await self._service(office_id, service_id)
-        days = calendar.dates(start, end)
-        free = await self._free(office, service, days)
-        now = self._now(office)
-        out = []
-        for d in days:
-            open_slots = [s for s in slots.day_slots(office, service, d)
-                          if slots.bookable(office, service, s, now) is None]
-            out.append({"date": d.isoformat(), **_day_fields(calendar.day(office, d)),
-                        "free": sum(free[s.start_ms] for s in open_slots)})
+        rules = slots.Rules(service, self._now(office))
+        infos = [calendar.day(office, d) for d in calendar.dates(start, end)]
+        days = [(info, slots.slots_of(info, service)) for info in infos]
+        free = await self._free(office, service, [s for _, day in days for s in day])
+        out = [
+            {"date": info.date.isoformat(), **_day_fields(info),
+             "free": sum(free[s.start_ms] for s in day if rules.check(s) is None)}
+            for info, day in days
+        ]
         return {"office": office.id, "service": service.id, "days": out}
 
-    async def _free(self, office: Office, service: Service, days: list[date]) -> dict[int, int]:
-        all_slots = [s for d in days for s in slots.day_slots(office, service, d)]
+    async def _free(self, office: Office, service: Service, all_slots: list[slots.Slot]
+                    ) -> dict[int, int]:
         if not all_slots:
             return {}
         keys = self.engine.keys(office.id)

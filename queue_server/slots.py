@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from . import calendar
 from .clock import zone
@@ -25,12 +26,22 @@ class Slot:
 
 def day_slots(office: Office, service: Service, d: date) -> list[Slot]:
     """Every slot of the day (the last one ends by closing time)."""
-    info = calendar.day(office, d)
+    return slots_of(calendar.day(office, d), service)
+
+
+def slots_of(info: calendar.Day, service: Service) -> list[Slot]:
     if not info.open or info.opens is None or info.closes is None:
         return []
-    step = timedelta(minutes=service.slot_minutes)
-    out, start = [], info.opens
-    while start + step <= info.closes:
+    return _steps(info.opens, info.closes, service.slot_minutes)
+
+
+@lru_cache(maxsize=4096)
+def _steps(opens: datetime, closes: datetime, minutes: int) -> list[Slot]:  # never mutated
+    # Availability asks for the same days again and again; the slots of a
+    # day depend only on these three values.
+    step = timedelta(minutes=minutes)
+    out, start = [], opens
+    while start + step <= closes:
         out.append(Slot(start, start + step))
         start += step
     return out
@@ -38,15 +49,27 @@ def day_slots(office: Office, service: Service, d: date) -> list[Slot]:
 
 def bookable(office: Office, service: Service, slot: Slot, now: datetime) -> str | None:
     """None if `slot` may be booked at `now`, else the reason (an error code)."""
-    if not service.bookable:
-        return "not_bookable"
-    if slot.start < now + timedelta(minutes=service.booking_lead_minutes):
-        return "slot_unavailable"
-    if not service.same_day_booking and slot.start.date() == now.date():
-        return "slot_unavailable"
-    if slot.start.date() > now.date() + timedelta(days=service.booking_horizon_days):
-        return "beyond_horizon"
-    return None
+    return Rules(service, now).check(slot)
+
+
+class Rules:
+    """A service's booking rules at one moment, worked out once for the many
+    slots of an availability request."""
+
+    def __init__(self, service: Service, now: datetime) -> None:
+        self.bookable = service.bookable
+        self.earliest = now + timedelta(minutes=service.booking_lead_minutes)
+        self.not_today = None if service.same_day_booking else now.date()
+        self.last_day = now.date() + timedelta(days=service.booking_horizon_days)
+
+    def check(self, slot: Slot) -> str | None:
+        if not self.bookable:
+            return "not_bookable"
+        if slot.start < self.earliest or slot.start.date() == self.not_today:
+            return "slot_unavailable"
+        if slot.start.date() > self.last_day:
+            return "beyond_horizon"
+        return None
 
 
 def find(office: Office, service: Service, start: datetime) -> Slot | None:
