@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from redis.asyncio import Redis
 
 from queue_server.bookings import Bookings
+from queue_server.cli import tune_gc
 from queue_server.engine import Engine
 from queue_server.errors import MadoguchiError
 from queue_server.office_config import Office
@@ -132,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--capacity", type=int, default=100, help="seats per slot")
     args = p.parse_args(argv)
+    tune_gc()  # as `madoguchi serve` does
     result, loop = run_loop(run(args.redis_url, args.n, args.bookings, args.concurrency,
                                 args.capacity))
     result["event_loop"] = loop
