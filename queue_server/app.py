@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -107,11 +106,11 @@ def create_app(settings: Settings, redis: Redis | None = None) -> web.Applicatio
             bookings = Bookings(engine, secret)
             app[CONTEXT] = AppContext(settings, client, engine, Tokens(client, settings.tenant),
                                       hub, Metrics(), bookings)
-            periodic = asyncio.create_task(jobs.run_forever(engine, bookings))
+            stop = asyncio.Event()
+            periodic = asyncio.create_task(jobs.run_until(stop, engine, bookings))
             yield
-            periodic.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await periodic
+            stop.set()
+            await periodic
             await hub.close()
 
     app.cleanup_ctx.append(lifecycle)

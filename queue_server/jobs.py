@@ -4,6 +4,7 @@ an idempotent atomic script, so several processes never double anything."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 
@@ -34,10 +35,14 @@ async def tick(engine: Engine, bookings: Bookings) -> None:
             log.info("bookings marked no-show", extra={"office": office, "count": marked})
 
 
-async def run_forever(engine: Engine, bookings: Bookings) -> None:
-    while True:
+async def run_until(stop: asyncio.Event, engine: Engine, bookings: Bookings) -> None:
+    """Tick every INTERVAL_SECONDS until `stop` is set. A stop event rather
+    than task cancellation: a cancel that lands inside a Redis call can be
+    swallowed by the client, which left shutdown waiting a whole interval."""
+    while not stop.is_set():
         try:
             await tick(engine, bookings)
         except (RedisError, OSError) as exc:
             log.warning("periodic jobs skipped: %s", type(exc).__name__)
-        await asyncio.sleep(INTERVAL_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), INTERVAL_SECONDS)
