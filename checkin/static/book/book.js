@@ -1,0 +1,532 @@
+// The online booking page /book/{office}:
+// service → date → time → phone (+ name) → confirm → done.
+//
+// One page, one section per step. Each step change moves the keyboard focus
+// to the step's heading (a screen reader reads it), updates the polite
+// progress line and pushes a history entry, so the phone's back button goes
+// back one step. Nothing here runs on a timer: nobody is hurried.
+
+import { api, enc } from "./api.js";
+import {
+  addDays, applyI18n, chooseLang, currentLang, dayOf, errorText, formatDay, formatShortDay,
+  formatTime, markLangSwitch, putName, rememberInUrl, renderLangSwitch, setLang, t,
+} from "./i18n.js";
+
+const STEPS = ["service", "date", "time", "phone", "confirm", "done"];
+const NUMBERED = 5; // "step n of 5": done is not a step to take
+const DAYS_PER_PAGE = 14;
+const MAX_PAGES = 3; // six weeks: bookings open about a month ahead
+
+const CLOSED_KEYS = {
+  "holiday": "date.closed_holiday",
+  "weekend": "date.closed_weekend",
+  "year_end": "date.closed_year_end",
+  "closed_day": "date.closed_day",
+};
+const SMS_KEYS = {
+  "queued": "done.sms_queued",
+  "sent": "done.sms_queued",
+  "not_mobile": "done.sms_not_mobile",
+  "disabled": "done.sms_disabled",
+};
+
+const $ = (id) => document.getElementById(id);
+const officeId = decodeURIComponent(location.pathname.split("/")[2] || "");
+
+const state = {
+  step: null,
+  office: null, // {id, names, timezone}
+  services: [],
+  service: null,
+  days: [],
+  nextFrom: null,
+  pages: 0,
+  date: null,
+  slots: [],
+  slot: null,
+  phone: "",
+  name: "",
+  booking: null,
+  error: null, // the error shown, re-rendered on a language change
+  phoneError: null,
+  busy: false,
+};
+
+function tz() {
+  return (state.office && state.office.timezone) || "Asia/Tokyo";
+}
+
+// --- messages -------------------------------------------------------------
+
+function showError(error, { focus = true } = {}) {
+  state.error = error;
+  const box = $("alert");
+  box.textContent = errorText(error);
+  box.classList.add("shown");
+  if (focus) {
+    box.tabIndex = -1;
+    box.focus();
+  }
+}
+
+function clearError() {
+  state.error = null;
+  const box = $("alert");
+  box.textContent = "";
+  box.classList.remove("shown");
+  box.removeAttribute("tabindex");
+  $("confirm-recover").hidden = true;
+}
+
+function setLoading(on) {
+  $("loading").hidden = !on;
+  document.body.setAttribute("aria-busy", String(on));
+}
+
+async function busy(fn) {
+  if (state.busy) return;
+  state.busy = true;
+  setLoading(true);
+  try {
+    await fn();
+  } catch (error) {
+    showError(error);
+  } finally {
+    state.busy = false;
+    setLoading(false);
+  }
+}
+
+// --- rendering --------------------------------------------------------------
+
+function serviceChoice(service) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "choice";
+  const main = document.createElement("span");
+  main.className = "choice-main";
+  putName(main, service.names);
+  button.append(main);
+  if (service.konbini) {
+    const sub = document.createElement("span");
+    sub.className = "choice-sub";
+    sub.textContent = t("service.konbini");
+    button.append(sub);
+  }
+  button.addEventListener("click", () => pickService(service));
+  return button;
+}
+
+function renderService() {
+  const list = $("service-list");
+  list.replaceChildren();
+  for (const service of state.services) {
+    const item = document.createElement("li");
+    item.append(serviceChoice(service));
+    list.append(item);
+  }
+  $("service-none").hidden = state.services.length > 0;
+}
+
+function unavailableRow(mainText, subText, subLang) {
+  const row = document.createElement("div");
+  row.className = "unavailable";
+  const main = document.createElement("span");
+  main.className = "choice-main";
+  main.textContent = mainText;
+  const sub = document.createElement("span");
+  sub.className = "choice-sub";
+  sub.textContent = subText;
+  if (subLang) sub.lang = subLang;
+  row.append(main, sub);
+  return row;
+}
+
+function dayItem(day) {
+  const item = document.createElement("li");
+  const label = formatShortDay(day.date, tz());
+  if (day.open && day.free > 0) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "choice";
+    button.dataset.date = day.date;
+    const main = document.createElement("span");
+    main.className = "choice-main";
+    main.textContent = label;
+    const sub = document.createElement("span");
+    sub.className = "choice-sub";
+    sub.textContent = t("date.free", { n: day.free });
+    button.append(main, sub);
+    button.addEventListener("click", () => pickDate(day.date));
+    item.append(button);
+  } else if (day.open) {
+    item.append(unavailableRow(label, t("date.full")));
+  } else {
+    let reason = t(CLOSED_KEYS[day.closed_reason] || "date.closed_day");
+    if (day.closed_reason === "holiday" && day.holiday_name) {
+      reason = t("date.closed_holiday_named", { name: day.holiday_name });
+    }
+    item.append(unavailableRow(label, reason));
+  }
+  return item;
+}
+
+function renderDate() {
+  $("date-service").textContent = t("date.chosen_service", { service: nameText(state.service) });
+  const list = $("date-list");
+  list.replaceChildren(...state.days.map(dayItem));
+  const any = state.days.some((d) => d.open && d.free > 0);
+  $("date-none").hidden = any;
+  $("date-more").hidden = state.pages >= MAX_PAGES || state.nextFrom === null;
+}
+
+function slotItem(slot) {
+  const item = document.createElement("li");
+  const label = t("time.range", {
+    start: formatTime(slot.start, tz()), end: formatTime(slot.end, tz()),
+  });
+  if (slot.free > 0) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "choice";
+    button.dataset.slot = slot.start;
+    const main = document.createElement("span");
+    main.className = "choice-main";
+    main.textContent = label;
+    const sub = document.createElement("span");
+    sub.className = "choice-sub";
+    sub.textContent = t("time.free", { n: slot.free });
+    button.append(main, sub);
+    button.addEventListener("click", () => pickSlot(slot));
+    item.append(button);
+  } else {
+    item.append(unavailableRow(label, t("time.full")));
+  }
+  return item;
+}
+
+function renderTime() {
+  $("time-date").textContent = t("time.chosen_date", { date: formatDay(state.date, tz()) });
+  $("time-list").replaceChildren(...state.slots.map(slotItem));
+  $("time-none").hidden = state.slots.some((s) => s.free > 0);
+}
+
+function renderPhone() {
+  $("phone").value = state.phone;
+  $("name").value = state.name;
+}
+
+function nameText(names) {
+  const el = document.createElement("span");
+  putName(el, names && names.names ? names.names : names);
+  return el.textContent;
+}
+
+function fillName(el, names) {
+  putName(el, names);
+}
+
+function renderBring(box, textEl, service) {
+  const bring = service && service.bring;
+  const has = bring && Object.keys(bring).length > 0;
+  box.hidden = !has;
+  if (has) fillName(textEl, bring);
+}
+
+function renderConfirm() {
+  fillName($("c-office"), state.office.names);
+  fillName($("c-service"), state.service.names);
+  $("c-date").textContent = formatDay(state.date, tz());
+  $("c-time").textContent = t("time.range", {
+    start: formatTime(state.slot.start, tz()), end: formatTime(state.slot.end, tz()),
+  });
+  $("c-phone").textContent = state.phone;
+  $("c-name").textContent = state.name || t("confirm.no_name");
+  renderBring($("c-bring-box"), $("c-bring"), state.service);
+}
+
+function renderDone() {
+  const b = state.booking;
+  const code = String(b.code || "");
+  $("code").textContent = code.length === 6 ? code.slice(0, 3) + " " + code.slice(3) : code;
+  $("code-sr").textContent = t("done.code_spoken", { code: code.split("").join(" ") });
+  fillName($("d-office"), state.office.names);
+  fillName($("d-service"), state.service.names);
+  const start = b.slot_start || state.slot.start;
+  const end = b.slot_end || state.slot.end;
+  $("d-date").textContent = formatDay(dayOf(new Date(start), tz()), tz());
+  $("d-time").textContent = t("time.range", {
+    start: formatTime(start, tz()), end: formatTime(end, tz()),
+  });
+  // Older servers say only whether the number can get SMS.
+  const smsKey = SMS_KEYS[b.sms]
+    || (b.sms_capable === false ? "done.sms_not_mobile" : "done.keep_code");
+  $("d-sms").textContent = t(smsKey, { phone: state.phone });
+  renderBring($("d-bring-box"), $("d-bring"), state.service);
+  const link = $("manage-link");
+  const url = new URL(b.manage_url || "/b/" + b.token, location.origin);
+  url.searchParams.set("lang", currentLang());
+  link.href = url.pathname + url.search;
+}
+
+const RENDER = {
+  service: renderService, date: renderDate, time: renderTime,
+  phone: renderPhone, confirm: renderConfirm, done: renderDone,
+};
+
+function renderTitle() {
+  const office = state.office ? nameText(state.office.names) : "";
+  $("office-name").textContent = office;
+  document.title = office ? t("book.page_title_office", { office }) : t("book.page_title");
+}
+
+// --- steps ------------------------------------------------------------------
+
+function ready(step) {
+  switch (step) {
+    case "service": return true;
+    case "date": return Boolean(state.service);
+    case "time": return Boolean(state.service && state.date);
+    case "phone": return Boolean(state.slot);
+    case "confirm": return Boolean(state.slot && state.phone);
+    case "done": return Boolean(state.booking);
+    default: return false;
+  }
+}
+
+function showStep(step, { push = true, focus = true, keepError = false } = {}) {
+  if (!ready(step)) step = "service";
+  if (!keepError) clearError();
+  state.step = step;
+  for (const name of STEPS) $("step-" + name).hidden = name !== step;
+  RENDER[step]();
+  const n = STEPS.indexOf(step) + 1;
+  $("progress").textContent = step === "done" ? "" : t("common.progress", { n, total: NUMBERED });
+  if (push) history.pushState({ step }, "", location.href);
+  if (focus) $("h-" + step).focus();
+}
+
+function back() {
+  // The phone's back button and ours do the same thing.
+  history.back();
+}
+
+window.addEventListener("popstate", (event) => {
+  const step = event.state && event.state.step;
+  if (!step || !STEPS.includes(step)) return;
+  if (state.step === "done" && step !== "done") {
+    // The booking is made: going back starts a new one, never resends it.
+    resetBooking();
+    history.replaceState({ step: "service" }, "", location.href);
+    showStep("service", { push: false });
+    return;
+  }
+  showStep(step, { push: false });
+});
+
+function resetBooking() {
+  Object.assign(state, {
+    service: null, days: [], nextFrom: null, pages: 0, date: null, slots: [], slot: null,
+    booking: null,
+  });
+}
+
+async function loadDays() {
+  const from = state.nextFrom || dayOf(new Date(), tz());
+  const to = addDays(from, DAYS_PER_PAGE - 1);
+  const res = await api("GET", `/offices/${enc(officeId)}/availability?service=${
+    enc(state.service.id)}&from=${from}&to=${to}`);
+  const days = Array.isArray(res.days) ? res.days : [];
+  state.days = state.days.concat(days);
+  state.pages += 1;
+  state.nextFrom = days.length ? addDays(days[days.length - 1].date, 1) : null;
+  return days;
+}
+
+async function loadSlots() {
+  const res = await api("GET", `/offices/${enc(officeId)}/availability?service=${
+    enc(state.service.id)}&date=${state.date}`);
+  state.slots = Array.isArray(res.slots) ? res.slots : [];
+}
+
+function pickService(service) {
+  busy(async () => {
+    Object.assign(state, { service, days: [], nextFrom: null, pages: 0, date: null, slot: null });
+    await loadDays();
+    showStep("date");
+  });
+}
+
+function moreDays() {
+  busy(async () => {
+    const added = await loadDays();
+    renderDate();
+    // Carry on from the first newly shown day that can be chosen.
+    const first = added.find((d) => d.open && d.free > 0);
+    const target = first && $("date-list").querySelector(`button[data-date="${first.date}"]`);
+    if (target) target.focus();
+    else if (!$("date-more").hidden) $("date-more").focus();
+    else $("h-date").focus();
+  });
+}
+
+function pickDate(day) {
+  busy(async () => {
+    state.date = day;
+    state.slot = null;
+    await loadSlots();
+    showStep("time");
+  });
+}
+
+function pickSlot(slot) {
+  state.slot = slot;
+  showStep("phone");
+}
+
+// Full-width digits and the many dashes a Japanese keyboard types become
+// plain ones; the server decides what is a valid number.
+function normalisePhone(raw) {
+  return raw
+    .replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+    .replace(/[‐－ー−―–—]/g, "-")
+    .replace(/[＋]/g, "+")
+    .replace(/\s+/g, "")
+    .trim();
+}
+
+// The phone field's own error: {key} (a catalog key) or {error} (from the
+// API), or null to clear it. Kept so a language change can re-render it.
+function phoneError(spec) {
+  state.phoneError = spec;
+  const input = $("phone");
+  const box = $("phone-error");
+  if (!spec) {
+    box.hidden = true;
+    box.textContent = "";
+    input.removeAttribute("aria-invalid");
+    input.setAttribute("aria-describedby", "phone-hint");
+    return;
+  }
+  box.textContent = spec.key ? t(spec.key) : errorText(spec.error);
+  box.hidden = false;
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", "phone-error phone-hint");
+}
+
+function submitPhone(event) {
+  event.preventDefault();
+  const phone = normalisePhone($("phone").value);
+  state.name = $("name").value.trim();
+  if (!/[0-9]/.test(phone)) {
+    phoneError({ key: phone ? "error.invalid_phone" : "phone.required" });
+    $("phone").focus();
+    return;
+  }
+  phoneError(null);
+  state.phone = phone;
+  showStep("confirm");
+}
+
+function submitBooking() {
+  busy(async () => {
+    const body = { service: state.service.id, slot: state.slot.start, phone: state.phone,
+      lang: currentLang() };
+    if (state.name) body.name = state.name;
+    try {
+      state.booking = await api("POST", `/offices/${enc(officeId)}/bookings`, body);
+    } catch (error) {
+      if (error.code === "invalid_phone") {
+        // Back to the number, with the reason next to the field.
+        showStep("phone");
+        phoneError({ error });
+        $("phone").focus();
+        return;
+      }
+      showError(error);
+      if (error.code === "slot_full" || error.code === "slot_unavailable") {
+        $("confirm-recover").hidden = false;
+      }
+      return;
+    }
+    // The done page replaces the confirm step: back never resends.
+    history.replaceState({ step: "done" }, "", location.href);
+    showStep("done", { push: false });
+  });
+}
+
+function otherTime() {
+  busy(async () => {
+    state.slot = null;
+    await loadSlots();
+    showStep("time");
+  });
+}
+
+function bookAnother() {
+  resetBooking();
+  showStep("service");
+}
+
+// --- language ---------------------------------------------------------------
+
+async function chooseLanguage(code) {
+  try {
+    await setLang(code, { remember: true });
+  } catch {
+    showError({ code: "network" }); // the page stays in the language it has
+    return;
+  }
+  rememberInUrl(code);
+  applyI18n(document);
+  markLangSwitch($("lang-list"));
+  renderTitle();
+  if (state.step) {
+    RENDER[state.step]();
+    const n = STEPS.indexOf(state.step) + 1;
+    $("progress").textContent = state.step === "done" ? ""
+      : t("common.progress", { n, total: NUMBERED });
+  }
+  if (state.error) showError(state.error, { focus: false });
+  if (state.phoneError) phoneError(state.phoneError);
+}
+
+// --- start ------------------------------------------------------------------
+
+async function start() {
+  await setLang(chooseLang());
+  applyI18n(document);
+  renderLangSwitch($("lang-list"), chooseLanguage);
+  renderTitle();
+  for (const button of document.querySelectorAll("[data-back]")) {
+    button.addEventListener("click", back);
+  }
+  $("date-more").addEventListener("click", moreDays);
+  $("phone-form").addEventListener("submit", submitPhone);
+  $("submit").addEventListener("click", submitBooking);
+  $("pick-other-time").addEventListener("click", otherTime);
+  $("book-another").addEventListener("click", bookAnother);
+
+  setLoading(true);
+  try {
+    const [offices, services] = await Promise.all([
+      api("GET", "/offices"),
+      api("GET", `/offices/${enc(officeId)}/services`),
+    ]);
+    state.office = (offices.offices || []).find((o) => o.id === officeId)
+      || { id: officeId, names: {}, timezone: "Asia/Tokyo" };
+    state.services = (services.services || []).filter((s) => s.bookable);
+  } catch (error) {
+    setLoading(false);
+    showError(error, { focus: false });
+    return;
+  }
+  setLoading(false);
+  renderTitle();
+  history.replaceState({ step: "service" }, "", location.href);
+  // The first step appears without moving focus: the page has just loaded.
+  showStep("service", { push: false, focus: false });
+  document.body.dataset.ready = "true";
+}
+
+start();
