@@ -193,7 +193,17 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         await sender.close()
 
 
+async def cancel_next_booking(app: web.Application, phone: str) -> CancelResult:
+    """The default SMS-cancel: the sender's next booking, in any office."""
+    booking = await app[CONTEXT].bookings.cancel_next_by_phone(phone)
+    if booking is None:
+        return CancelResult(0)
+    return CancelResult(1, booking["lang"], {"slot": booking["slot_start"]})
+
+
 def setup(app: web.Application) -> None:
+    if _cancel_handler is None:
+        set_inbound_cancel_handler(cancel_next_booking)
     app.router.add_post(STATUS_PATH, sms_status, name="twilio_sms_status")
     app.router.add_post(INBOUND_PATH, sms_inbound, name="twilio_sms_inbound")
     app.cleanup_ctx.append(_runtime)

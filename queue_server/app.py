@@ -24,6 +24,7 @@ from .errors import MadoguchiError
 from .hub import Hub
 from .metrics import Metrics
 from .settings import Settings
+from .sms_outbox import SmsLimits, SmsOutbox
 
 log = logging.getLogger("madoguchi.http")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -103,7 +104,10 @@ def create_app(settings: Settings, redis: Redis | None = None) -> web.Applicatio
             engine = Engine(client, settings.tenant, stream_maxlen=settings.stream_maxlen)
             hub = Hub(client, lambda office: engine.keys(office).events)
             secret = await jobs.tenant_secret(client, settings.tenant, settings.secret_key)
-            bookings = Bookings(engine, secret)
+            sms = SmsOutbox(client, settings.tenant, limits=SmsLimits(
+                settings.sms_limit_phone_day, settings.sms_limit_office_day,
+            )) if settings.sms_enabled else None
+            bookings = Bookings(engine, secret, sms)
             app[CONTEXT] = AppContext(settings, client, engine, Tokens(client, settings.tenant),
                                       hub, Metrics(), bookings)
             stop = asyncio.Event()

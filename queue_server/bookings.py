@@ -18,6 +18,7 @@ from .engine import TICKET_TTL_SECONDS, Engine, new_ticket_id
 from .errors import MadoguchiError
 from .office_config import Office, Service
 from .phones import is_japanese_mobile, mask, parse_japanese_phone
+from .sms_outbox import SMS_ARGC, SmsOutbox
 
 MAX_RANGE_DAYS = 31
 PRESENCE_PERIOD_SECONDS = 300
@@ -41,9 +42,18 @@ class Booked:
 
 
 class Bookings:
-    def __init__(self, engine: Engine, secret: bytes) -> None:
+    def __init__(self, engine: Engine, secret: bytes, sms: SmsOutbox | None = None) -> None:
+        """`sms`: the outbox when SMS sending is configured; without it no
+        message is queued (the booking says so)."""
         self.engine = engine
         self.secret = secret
+        self.sms = sms
+
+    def _sms(self, to: str, kind: str, lang: str, params: dict[str, Any], ref: str
+             ) -> list[str]:
+        if self.sms is None:
+            return [""] * SMS_ARGC
+        return self.sms.argv(to, kind, lang, params, ref)
 
     def _now(self, office: Office) -> datetime:
         return datetime.fromtimestamp(self.engine.clock(), zone(office.timezone))
@@ -126,19 +136,25 @@ class Bookings:
         expire_at = int(slot.end.timestamp()) + settings.retention_days * 86400
         for _attempt in range(5):  # a fresh code if one is taken
             token = f"{office.id}.{secrets.token_urlsafe(24)}"
+            booking_id = secrets.token_hex(8)
+            sms = self._sms(e164, "confirmation", lang,
+                            {"slot": slot.start.isoformat(), "link": f"/b/{token}"}, booking_id)
             try:
                 result = await self.engine.run_script(
-                    office, "book", secrets.token_hex(8), token_digest(token),
+                    office, "book", booking_id, token_digest(token),
                     f"{secrets.randbelow(1_000_000):06d}", service.id, slot.start_ms,
                     int(slot.end.timestamp() * 1000), service.slot_capacity, e164, name, lang,
                     channel, ip, settings.per_ip_per_hour, settings.max_active_per_phone,
-                    expire_at, slot.start.strftime("%Y%m%d"),
+                    expire_at, slot.start.strftime("%Y%m%d"), *sms,
                 )
             except MadoguchiError as exc:
                 if exc.code == "code_taken":
                     continue
                 raise
-            return Booked(self._booking(office, result["booking"]), token)
+            booked = self._booking(office, result["booking"])
+            booked["sms"] = "disabled" if self.sms is None and booked["sms_capable"] else (
+                "not_mobile" if not booked["sms_capable"] else result["sms"])
+            return Booked(booked, token)
         raise MadoguchiError("code_taken")
 
     def _booking(self, office: Office, b: dict[str, Any], *, reveal: bool = False
@@ -179,8 +195,32 @@ class Bookings:
 
     async def cancel(self, token: str) -> dict[str, Any]:
         office = await self.engine.office(office_of_token(token))
-        found = await self.engine.run_script(office, "booking_view", token_digest(token), "")
-        result = await self.engine.run_script(office, "cancel_booking", found["booking"]["id"])
+        found = (await self.engine.run_script(office, "booking_view", token_digest(token), ""))[
+            "booking"]
+        sms = self._sms(found["phone"], "cancellation", found["lang"],
+                        {"slot": iso_ms(found["slot"], office.timezone)}, found["id"])
+        result = await self.engine.run_script(office, "cancel_booking", found["id"], *sms)
+        return self._booking(office, result["booking"])
+
+    async def cancel_next_by_phone(self, e164: str) -> dict[str, Any] | None:
+        """An SMS reply "キャンセル": cancel that number's next booking (in any
+        office). The SMS reply itself confirms it, so no cancellation SMS."""
+        now_ms = self.engine.clock() * 1000
+        best: tuple[int, Office, dict[str, Any]] | None = None
+        for office_id in await self.engine.office_ids():
+            office = await self.engine.office(office_id)
+            ids = await self.engine.redis.smembers(self.engine.keys(office_id).k(f"bphone:{e164}"))
+            for raw in ids:
+                found = await self.engine.run_script(office, "booking_view", "", raw.decode())
+                b = found["booking"]
+                if b["status"] == "booked" and b["slot_end"] > now_ms and (
+                    best is None or b["slot"] < best[0]
+                ):
+                    best = (b["slot"], office, b)
+        if best is None:
+            return None
+        _, office, b = best
+        result = await self.engine.run_script(office, "cancel_booking", b["id"], *[""] * SMS_ARGC)
         return self._booking(office, result["booking"])
 
     # -- check-in -------------------------------------------------------

@@ -244,3 +244,29 @@ async def test_virtual_queue_ticket_is_not_called_before_arrival(
     # Joined before the later walk-in, so it is called first.
     assert (await engine.call_next(OFFICE, "1"))["id"] == remote["id"]  # type: ignore[index]
     assert late_walk_in["state"] == "waiting"
+
+
+async def test_booking_queues_its_confirmation_sms_in_the_same_step(
+    redis: Redis, tenant: str, clock: ManualClock
+) -> None:
+    from queue_server.sms_outbox import SmsOutbox
+
+    engine = Engine(redis, tenant, clock=clock)
+    await engine.configure(booking_office())
+    outbox = SmsOutbox(redis, tenant, clock=clock)
+    b = Bookings(engine, b"s", outbox)
+    mobile = await b.book(OFFICE, "mynumber", at(2026, 11, 30, 9), MOBILE, lang="ko")
+    landline = await b.book(OFFICE, "mynumber", at(2026, 11, 30, 9), "093-582-2111")
+    assert (mobile.booking["sms"], landline.booking["sms"]) == ("queued", "not_mobile")
+    queued = await outbox.list(OFFICE)
+    assert [(m["kind"], m["ref"], m["lang"]) for m in queued] == [
+        ("confirmation", mobile.booking["id"], "ko")]
+    assert queued[0]["to"].endswith("5678") and "1234" not in queued[0]["to"]
+    await b.cancel(mobile.token)
+    kinds = sorted(m["kind"] for m in await outbox.list(OFFICE))
+    assert kinds == ["cancellation", "confirmation"]
+    # Without SMS configured the booking says so, and nothing is queued.
+    quiet = await Bookings(engine, b"s").book(OFFICE, "mynumber", at(2026, 11, 30, 10),
+                                               "080-3333-4444")
+    assert quiet.booking["sms"] == "disabled"
+    assert len(await outbox.list(OFFICE)) == 2

@@ -8,6 +8,7 @@ import json
 import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -614,11 +615,32 @@ async def _result(n: int) -> int:
     return n
 
 
-async def test_inbound_cancel_without_handler(web: AppHarness, cancel_calls: list[str]) -> None:
+async def test_inbound_cancel_default_cancels_the_next_booking(
+    web: AppHarness, cancel_calls: list[str]
+) -> None:
+    """Without a custom handler the web app cancels the sender's next
+    booking (in any office) and says so in the booking's language."""
+    from queue_server.context import CONTEXT
+    from tests.test_api_bookings import next_open_day
+    from tests.test_bookings import booking_office
+
+    await web.engine.configure(booking_office())
+    day = next_open_day()
+    bookings = web.app[CONTEXT].bookings
+    later = await bookings.book("bookoffice", "mynumber",
+                                datetime.fromisoformat(f"{day}T10:00:00+09:00"), MOBILE)
+    first = await bookings.book("bookoffice", "mynumber",
+                                datetime.fromisoformat(f"{day}T09:00:00+09:00"), MOBILE,
+                                lang="vi")
     url = PUBLIC + "/twilio/sms-inbound"
-    params = {"From": "+818011112222", "To": FROM, "Body": "취소"}
+    params = {"From": MOBILE, "To": FROM, "Body": "HỦY"}
     status, _, text = await post_form(web, "/twilio/sms-inbound", params, signed(url, params))
-    assert status == 200 and render("inbound_unavailable", "ko", {}) in text
+    assert status == 200 and "<Message>" in text
+    assert (await bookings.view(first.token))["status"] == "cancelled"
+    assert (await bookings.view(later.token))["status"] == "booked"
+    params = {"From": "+818011112222", "To": FROM, "Body": "취소"}
+    _, _, text = await post_form(web, "/twilio/sms-inbound", params, signed(url, params))
+    assert render("inbound_nothing", "ko", {}) in text
 
 
 # -- the sender inside the web process -------------------------------------------------------

@@ -21,10 +21,12 @@
   ARGV[19] active bookings per phone number
   ARGV[20] expiry of the personal data, epoch seconds (slot end + retention)
   ARGV[21] the slot's day, YYYYMMDD (staff's list of the day)
+  ARGV[22..32] the confirmation SMS (includes_sms.lua; "" = none)
 
   Touches: svc:<service>, slot:<service>:<ms>, b:<id>, btok:<hash>,
   bcode:<code>, bphone:<phone>, bslots, bday:<day>, rl:<ip>:<hour>
-  Returns {"ok", "booking": {...}} | {"error": unknown_service | rate_limited |
+  Returns {"ok", "booking": {...}, "sms": queued | none | <limit code>} |
+  {"error": unknown_service | rate_limited |
   too_many_bookings | code_taken | slot_full}
 ]]
 local id, digest, code, service = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
@@ -75,6 +77,14 @@ redis.call("ZADD", P .. "bslots", slot, id)
 redis.call("ZADD", P .. "bday:" .. ARGV[21], slot, id)
 redis.call("EXPIREAT", P .. "bday:" .. ARGV[21], expire_at)
 
+-- The confirmation is queued in this same step. Past an SMS limit the
+-- booking still stands (the done page shows the code), only without SMS.
+local sms = "none"
+local m = sms_from_argv(22)
+if m then
+  sms = sms_enqueue(m) or "queued"
+  if sms == "queued" then redis.call("HSET", bkey, "sms", m.id) end
+end
 local b = hgetall(bkey)
 emit("booking.created", nil, nil, {booking = booking_pub(b)})
-return ok({booking = booking_out(b)})
+return ok({booking = booking_out(b), sms = sms})

@@ -5,6 +5,7 @@
   KEYS[1] events stream of the office
   ARGV[1..5] see includes.lua
   ARGV[6] booking id
+  ARGV[7..17] the cancellation SMS (includes_sms.lua; "" = none)
 
   Returns {"ok", "booking"} | {"error": unknown_booking | booking_not_active}
 ]]
@@ -15,5 +16,7 @@ local skey = P .. "slot:" .. b["service"] .. ":" .. b["slot"]
 if tonumber(redis.call("GET", skey) or "0") > 0 then redis.call("DECR", skey) end
 booking_closed(b, "cancelled", "cancelled_at")
 redis.call("ZREM", P .. "bslots", b["id"])
+local m = sms_from_argv(7)
+if m then sms_enqueue(m) end  -- past a daily limit: cancelled all the same
 emit("booking.cancelled", nil, nil, {booking = booking_pub(b)})
 return ok({booking = booking_out(b)})
