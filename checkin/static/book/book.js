@@ -6,6 +6,7 @@
 // progress line and pushes a history entry, so the phone's back button goes
 // back one step. Nothing here runs on a timer: nobody is hurried.
 
+import { showError as showAlert, clearError as clearAlert } from "./alert.js";
 import { api, enc } from "./api.js";
 import {
   addDays, applyI18n, chooseLang, currentLang, dayOf, errorText, formatDay, formatShortDay,
@@ -58,23 +59,12 @@ function tz() {
 
 // --- messages -------------------------------------------------------------
 
-function showError(error, { focus = true } = {}) {
-  state.error = error;
-  const box = $("alert");
-  box.textContent = errorText(error);
-  box.classList.add("shown");
-  if (focus) {
-    box.tabIndex = -1;
-    box.focus();
-  }
+function showError(error, options) {
+  showAlert(state, error, options);
 }
 
 function clearError() {
-  state.error = null;
-  const box = $("alert");
-  box.textContent = "";
-  box.classList.remove("shown");
-  box.removeAttribute("tabindex");
+  clearAlert(state);
   $("confirm-recover").hidden = true;
 }
 

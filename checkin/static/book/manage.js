@@ -1,9 +1,10 @@
 // The booking's own page /b/{token} (the link in the SMS and on the done
 // page): see the booking, cancel it (asked twice), and — later — check in.
 
+import { showError as showAlert, clearError as clearAlert } from "./alert.js";
 import { api, enc } from "./api.js";
 import {
-  applyI18n, chooseLang, currentLang, dayOf, errorText, formatDay, formatTime, markLangSwitch,
+  applyI18n, chooseLang, currentLang, dayOf, formatDay, formatTime, markLangSwitch,
   putName, rememberInUrl, renderLangSwitch, setLang, t,
 } from "./i18n.js";
 
@@ -36,22 +37,12 @@ function officeIdOf(booking) {
   return dot > 0 ? token.slice(0, dot) : "";
 }
 
-function showError(error, { focus = true } = {}) {
-  state.error = error;
-  const box = $("alert");
-  box.textContent = errorText(error);
-  box.classList.add("shown");
-  if (focus) {
-    box.tabIndex = -1;
-    box.focus();
-  }
+function showError(error, options) {
+  showAlert(state, error, options);
 }
 
 function clearError() {
-  state.error = null;
-  const box = $("alert");
-  box.textContent = "";
-  box.classList.remove("shown");
+  clearAlert(state);
 }
 
 function setMessage(key) {
