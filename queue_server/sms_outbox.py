@@ -275,11 +275,11 @@ class SmsOutbox:
     ) -> dict[str, Any]:
         """Queue one message. Raises invalid_phone (not a Japanese number),
         not_mobile (landline: no SMS), sms_limit_phone / sms_limit_office (429)."""
-        e164 = parse_japanese_phone(to)
-        if not is_japanese_mobile(e164):
-            raise MadoguchiError("not_mobile")
-        args = self.argv(e164, kind, lang, params, ref, not_before=not_before,
+        args = self.argv(to, kind, lang, params, ref, not_before=not_before,
                          expires_at=expires_at)
+        if not args[0]:  # no SMS for this number: say why
+            parse_japanese_phone(to)  # raises invalid_phone when it is no number at all
+            raise MadoguchiError("not_mobile")
         result = await self._run(office, "sms_enqueue", *args)
         return self._view(result["message"])
 

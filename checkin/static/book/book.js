@@ -132,22 +132,28 @@ function unavailableRow(mainText, subText, subLang) {
   return row;
 }
 
+// A large choice button: the main text and, under it, how many places are free.
+function choiceButton(label, subText, onClick) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "choice";
+  const main = document.createElement("span");
+  main.className = "choice-main";
+  main.textContent = label;
+  const sub = document.createElement("span");
+  sub.className = "choice-sub";
+  sub.textContent = subText;
+  button.append(main, sub);
+  button.addEventListener("click", onClick);
+  return button;
+}
+
 function dayItem(day) {
   const item = document.createElement("li");
   const label = formatShortDay(day.date, tz());
   if (day.open && day.free > 0) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "choice";
+    const button = choiceButton(label, t("date.free", { n: day.free }), () => pickDate(day.date));
     button.dataset.date = day.date;
-    const main = document.createElement("span");
-    main.className = "choice-main";
-    main.textContent = label;
-    const sub = document.createElement("span");
-    sub.className = "choice-sub";
-    sub.textContent = t("date.free", { n: day.free });
-    button.append(main, sub);
-    button.addEventListener("click", () => pickDate(day.date));
     item.append(button);
   } else if (day.open) {
     item.append(unavailableRow(label, t("date.full")));
@@ -176,18 +182,8 @@ function slotItem(slot) {
     start: formatTime(slot.start, tz()), end: formatTime(slot.end, tz()),
   });
   if (slot.free > 0) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "choice";
+    const button = choiceButton(label, t("time.free", { n: slot.free }), () => pickSlot(slot));
     button.dataset.slot = slot.start;
-    const main = document.createElement("span");
-    main.className = "choice-main";
-    main.textContent = label;
-    const sub = document.createElement("span");
-    sub.className = "choice-sub";
-    sub.textContent = t("time.free", { n: slot.free });
-    button.append(main, sub);
-    button.addEventListener("click", () => pickSlot(slot));
     item.append(button);
   } else {
     item.append(unavailableRow(label, t("time.full")));
