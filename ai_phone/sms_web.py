@@ -34,7 +34,7 @@ from ai_phone.sms import STATUS_PATH, SmsSender, twilio_client
 from queue_server.context import CONTEXT, ctx
 from queue_server.errors import MadoguchiError
 from queue_server.phones import parse_japanese_phone
-from queue_server.sms_outbox import SmsLimits, SmsOutbox, normalise_lang, render
+from queue_server.sms_outbox import SmsOutbox, normalise_lang, render
 
 log = logging.getLogger("madoguchi.sms")
 INBOUND_PATH = "/twilio/sms-inbound"
@@ -164,8 +164,7 @@ async def sms_inbound(request: web.Request) -> web.Response:
 async def _runtime(app: web.Application) -> AsyncIterator[None]:
     c = app[CONTEXT]
     s = c.settings
-    outbox = SmsOutbox(c.redis, s.tenant,
-                       limits=SmsLimits(s.sms_limit_phone_day, s.sms_limit_office_day))
+    outbox = c.sms
     sender: SmsSender | None = None
     task: asyncio.Task[None] | None = None
     if s.sms_enabled:

@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from . import api, api_bookings, jobs, openapi, websockets
 from .auth import Tokens
 from .bookings import Bookings
+from .clock import Clock, system_clock
 from .connections import connect
 from .context import CONTEXT, AppContext, ctx
 from .engine import Engine
@@ -94,22 +95,27 @@ async def openapi_json(request: web.Request) -> web.Response:
     return web.json_response(openapi.document())
 
 
-def create_app(settings: Settings, redis: Redis | None = None) -> web.Application:
+def create_app(settings: Settings, redis: Redis | None = None,
+               clock: Clock = system_clock) -> web.Application:
     """The web app. Without `redis` it connects on start-up (starting the
-    embedded Redis when REDIS_URL is unset) and disconnects on clean-up."""
+    embedded Redis when REDIS_URL is unset) and disconnects on clean-up.
+    `clock`: the time the engine, bookings and SMS run on (tests move it)."""
     app = web.Application(middlewares=[errors_and_logs], client_max_size=settings.max_body_bytes)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with connect(settings, redis) as client:
-            engine = Engine(client, settings.tenant, stream_maxlen=settings.stream_maxlen)
+            engine = Engine(client, settings.tenant, clock=clock,
+                            stream_maxlen=settings.stream_maxlen)
             hub = Hub(client, lambda office: engine.keys(office).events)
             secret = await jobs.tenant_secret(client, settings.tenant, settings.secret_key)
-            sms = SmsOutbox(client, settings.tenant, limits=SmsLimits(
+            # One outbox per process: bookings queue into it (when sending is
+            # configured), the sender drains it, staff read its state.
+            outbox = SmsOutbox(client, settings.tenant, clock, limits=SmsLimits(
                 settings.sms_limit_phone_day, settings.sms_limit_office_day,
-            )) if settings.sms_enabled else None
-            bookings = Bookings(engine, secret, sms)
+            ))
+            bookings = Bookings(engine, secret, outbox if settings.sms_enabled else None)
             app[CONTEXT] = AppContext(settings, client, engine, Tokens(client, settings.tenant),
-                                      hub, Metrics(), bookings)
+                                      hub, Metrics(), bookings, outbox)
             stop = asyncio.Event()
             periodic = asyncio.create_task(jobs.run_until(stop, engine, bookings))
             yield

@@ -13,6 +13,7 @@ from .engine import Engine
 from .hub import Hub
 from .metrics import Metrics
 from .settings import Settings
+from .sms_outbox import SmsOutbox
 
 
 @dataclass
@@ -24,6 +25,7 @@ class AppContext:
     hub: Hub
     metrics: Metrics
     bookings: Bookings
+    sms: SmsOutbox
 
 
 CONTEXT = web.AppKey("madoguchi", AppContext)

@@ -51,6 +51,9 @@ class Service(BaseModel):
     # counter's service priority order, so a secondary service never starves.
     max_wait_minutes: int = Field(default=30, ge=1, le=600)
     bring: Names | None = None
+    # How the name is read aloud where it differs from the written name
+    # (kana for Japanese TTS); the written name when absent.
+    speech: Names | None = None
     konbini: bool = False
     booking_horizon_days: int = Field(default=30, ge=1, le=180)
     booking_lead_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
@@ -67,6 +70,9 @@ class Counter(BaseModel):
     # (max-wait escalation aside). "due": oldest due_at across all services,
     # the list order breaking ties.
     order: Literal["priority", "due"] = "priority"
+    # How the counter is read aloud (kana for Japanese TTS, e.g.
+    # "さんばんまどぐち"); announcements spell out the written name otherwise.
+    speech: Names | None = None
 
 
 class QueueSettings(BaseModel):
@@ -127,6 +133,24 @@ class BookingSettings(BaseModel):
     retention_days: int = Field(default=30, ge=1, le=365)
 
 
+class DisplaySettings(BaseModel):
+    """The lobby display and its announcements."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Announcement languages, in the order they are spoken (Japanese first).
+    languages: list[Literal["ja", "en", "ko", "zh-Hans", "vi"]] = Field(
+        default_factory=lambda: ["ja", "en"], min_length=1, max_length=5)
+    # Services shown on the board; None = every service.
+    services: list[str] | None = None
+    layout: Literal["landscape", "portrait"] = "landscape"
+    theme: Literal["dark", "light"] = "dark"
+    recent_calls: int = Field(default=8, ge=6, le=10)
+    volume: float = Field(default=1.0, ge=0.0, le=1.0)
+    # Display text style of a call: "A-023 → 3番窓口" (arrow) or two lines.
+    call_style: Literal["arrow", "stacked"] = "arrow"
+
+
 class Office(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -137,6 +161,7 @@ class Office(BaseModel):
     hours: OpeningHours = Field(default_factory=OpeningHours)
     queue: QueueSettings = Field(default_factory=QueueSettings)
     booking: BookingSettings = Field(default_factory=BookingSettings)
+    display: DisplaySettings = Field(default_factory=DisplaySettings)
     services: list[Service] = Field(min_length=1, max_length=60)
     counters: list[Counter] = Field(min_length=1, max_length=200)
 
@@ -166,6 +191,9 @@ class Office(BaseModel):
                 raise ValueError(f"counter {counter.id} serves unknown services {unknown}")
             if len(set(counter.services)) != len(counter.services):
                 raise ValueError(f"counter {counter.id} lists a service twice")
+        unshown = [s for s in self.display.services or [] if s not in known]
+        if unshown:
+            raise ValueError(f"display shows unknown services {unshown}")
         return self
 
     def service(self, service_id: str) -> Service | None:

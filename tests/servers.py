@@ -32,6 +32,7 @@ from redis.asyncio import Redis
 
 from queue_server.app import create_app
 from queue_server.auth import Tokens
+from queue_server.clock import Clock, system_clock
 from queue_server.engine import Engine
 from queue_server.office_config import Office
 from queue_server.settings import Settings
@@ -141,14 +142,15 @@ class AppHarness:
 
 @contextlib.asynccontextmanager
 async def app_harness(redis: Redis, tenant: str, office: Office | None = None,
-                      settings: Settings | None = None) -> AsyncIterator[AppHarness]:
+                      settings: Settings | None = None,
+                      clock: Clock = system_clock) -> AsyncIterator[AppHarness]:
     """The app on `redis` for `tenant`, with `office` configured first (if
     given); the tenant's keys are deleted afterwards."""
     engine = Engine(redis, tenant)
     try:
         if office is not None:
             await engine.configure(office)
-        app = create_app(settings or Settings(tenant=tenant), redis=redis)
+        app = create_app(settings or Settings(tenant=tenant), redis=redis, clock=clock)
         client = TestClient(TestServer(app))
         await client.start_server()
         try:
