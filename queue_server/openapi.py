@@ -12,6 +12,19 @@ from pydantic import BaseModel
 from . import api_models as m
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+# Operations of the packages that plug into the app (displays, checkin, …):
+# their `setup(app)` calls register(), so the document still lists every route.
+_extra_paths: dict[str, dict[str, Any]] = {}
+_extra_models: dict[str, type[BaseModel]] = {}
+
+
+def register(paths: dict[str, dict[str, Any]], models: tuple[type[BaseModel], ...] = ()) -> None:
+    """Add a plug-in's operations (built with `op`/`param`) and request models."""
+    for path, item in paths.items():
+        _extra_paths.setdefault(path, {}).update(item)
+    for model in models:
+        _extra_models[model.__name__] = model
+    document.cache_clear()
 
 
 def _param(name: str, where: str = "path", desc: str = "", required: bool = True) -> dict:
@@ -43,6 +56,10 @@ def _op(summary: str, params: list[dict], ok: dict[str, str], *, body: type[Base
     return op
 
 
+# For plug-ins (register()).
+param = _param
+op = _op
+
 OFFICE = _param("office", desc="Office id, e.g. kokurakita")
 COUNTER = _param("counter", desc="Counter id")
 BOOKING = _param("token", desc="The booking's manage token (from the SMS link)")
@@ -55,7 +72,7 @@ ACTION = {**_param("action"), "schema": {"type": "string", "enum": [
 @cache
 def document() -> dict[str, Any]:
     models = (m.IssueTicket, m.CounterAction, m.Transfer, m.TicketRef, m.Body, m.Book,
-              m.Presence, m.CheckIn, m.JoinQueue)
+              m.Presence, m.CheckIn, m.JoinQueue, *_extra_models.values())
     schemas: dict[str, Any] = {
         model.__name__: model.model_json_schema(ref_template="#/components/schemas/{model}")
         for model in models
@@ -141,6 +158,8 @@ def document() -> dict[str, Any]:
         "/metrics": {"get": _op("Prometheus metrics", [], {"200": "text exposition"},
                                 errors=())},
     }
+    for path, item in _extra_paths.items():
+        paths.setdefault(path, {}).update(item)
     return {
         "openapi": "3.1.0",
         "info": {"title": "madoguchi API", "version": "1"},
