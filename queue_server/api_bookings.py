@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+import segno
 from aiohttp import web
 
 from . import api_models as m
@@ -126,7 +127,11 @@ async def checkin_code(request: web.Request) -> web.Response:
     who = await principal(request)
     who.require("show_presence", office)
     code, changes_at = app.bookings.presence_code(office)
-    return json_response({"office": office, "code": code, "changes_at": changes_at})
+    # The lobby QR: scanned, it opens the lobby check-in page with the code.
+    url = f"{app.settings.public_base_url.rstrip('/')}/here/{office}?p={code}"
+    qr = segno.make(url, error="m").svg_inline(scale=8, border=2, omitsize=True)
+    return json_response({"office": office, "code": code, "changes_at": changes_at,
+                          "url": url, "qr_svg": qr})
 
 
 @routes.post("/api/v1/offices/{office}/queue", name="join_queue")
@@ -136,8 +141,23 @@ async def join_queue(request: web.Request) -> web.Response:
     config = await app.engine.office(office)
     await app.engine.run_script(config, "rate_limit", f"join:{client_ip(request)}",
                                 config.booking.per_ip_per_hour)
-    return json_response(await app.bookings.join_queue(office, body.service, body.lang),
-                         status=201)
+    ticket = await app.bookings.join_queue(office, body.service, body.lang, body.phone or "")
+    return json_response(ticket, status=201)
+
+
+@routes.get("/api/v1/offices/{office}/sms", name="sms_list")
+async def sms_list(request: web.Request) -> web.Response:
+    """Staff: the office's latest SMS and their state (queued, sending, sent,
+    delivered, failed, …), numbers masked; `ref` narrows to one booking."""
+    app, office = await known_office(request)
+    (await principal(request)).require("ticket_admin", office)
+    state, ref = request.query.get("state") or None, request.query.get("ref") or None
+    try:
+        limit = min(max(int(request.query.get("limit", "100")), 1), 500)
+    except ValueError as exc:
+        raise MadoguchiError("validation_failed", "limit must be a number") from exc
+    return json_response({"office": office,
+                          "messages": await app.sms.list(office, state, limit, ref=ref)})
 
 
 @routes.post("/api/v1/tickets/{ticket_id}/arrive", name="arrive")

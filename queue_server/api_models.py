@@ -63,3 +63,5 @@ class CheckIn(Body):
 class JoinQueue(Body):
     service: str = Field(pattern=ID_PATTERN)
     lang: Lang = "ja"
+    phone: str | None = Field(default=None, max_length=30,
+                              description="Mobile number for 'near' / 'come now' SMS")

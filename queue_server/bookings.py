@@ -18,10 +18,12 @@ from .engine import TICKET_TTL_SECONDS, Engine, new_ticket_id
 from .errors import MadoguchiError
 from .office_config import Office, Service
 from .phones import is_japanese_mobile, mask, parse_japanese_phone
-from .sms_outbox import SMS_ARGC, SmsOutbox
+from .sms_outbox import DEFAULT_EXPIRY_SECONDS, SMS_ARGC, SmsOutbox
 
 MAX_RANGE_DAYS = 31
 PRESENCE_PERIOD_SECONDS = 300
+NOTIFY_BATCH = 40  # message ids handed to one remote_notify run
+PURGE_BATCH = 500
 
 
 def token_digest(token: str) -> str:
@@ -49,11 +51,26 @@ class Bookings:
         self.secret = secret
         self.sms = sms
 
-    def _sms(self, to: str, kind: str, lang: str, params: dict[str, Any], ref: str
+    def _sms(self, office: Office, to: str, kind: str, lang: str, params: dict[str, Any],
+             ref: str, *, not_before: float | None = None, expires_at: float | None = None
              ) -> list[str]:
         if self.sms is None:
             return [""] * SMS_ARGC
-        return self.sms.argv(to, kind, lang, params, ref)
+        return self.sms.argv(to, kind, lang, params, ref, not_before=not_before,
+                             expires_at=expires_at,
+                             retention_seconds=office.booking.retention_days * 86400)
+
+    def _reminder_at(self, office: Office, slot: slots.Slot) -> float | None:
+        """When the day-before reminder goes out; None when reminders are off
+        or that moment has passed already (the confirmation is fresh)."""
+        at = office.booking.reminder_time
+        if at is None:
+            return None
+        hour, minute = (int(x) for x in at.split(":"))
+        day_before = slot.start.date() - timedelta(days=1)
+        when = datetime(day_before.year, day_before.month, day_before.day, hour, minute,
+                        tzinfo=zone(office.timezone)).timestamp()
+        return when if when > self.engine.clock() else None
 
     def _now(self, office: Office) -> datetime:
         return datetime.fromtimestamp(self.engine.clock(), zone(office.timezone))
@@ -91,11 +108,13 @@ class Bookings:
         infos = [calendar.day(office, d) for d in calendar.dates(start, end)]
         days = [(info, slots.slots_of(info, service)) for info in infos]
         free = await self._free(office, service, [s for _, day in days for s in day])
-        out = [
-            {"date": info.date.isoformat(), **_day_fields(info),
-             "free": sum(free[s.start_ms] for s in day if rules.check(s) is None)}
-            for info, day in days
-        ]
+        out = []
+        for info, day in days:
+            n = sum(free[s.start_ms] for s in day if rules.check(s) is None)
+            # Why the date picker greys a day out, so the page can say so.
+            reason = rules.day_reason(info.date, day) or (None if n else "full")
+            out.append({"date": info.date.isoformat(), **_day_fields(info), "free": n,
+                        "bookable": reason is None, "reason": reason})
         return {"office": office.id, "service": service.id, "days": out}
 
     async def _free(self, office: Office, service: Service, all_slots: list[slots.Slot]
@@ -137,15 +156,19 @@ class Bookings:
         for _attempt in range(5):  # a fresh code if one is taken
             token = f"{office.id}.{secrets.token_urlsafe(24)}"
             booking_id = secrets.token_hex(8)
-            sms = self._sms(e164, "confirmation", lang,
-                            {"slot": slot.start.isoformat(), "link": f"/b/{token}"}, booking_id)
+            params = {"slot": slot.start.isoformat(), "link": f"/b/{token}"}
+            sms = self._sms(office, e164, "confirmation", lang, params, booking_id)
+            remind_at = self._reminder_at(office, slot)
+            reminder = [""] * SMS_ARGC if remind_at is None else self._sms(
+                office, e164, "reminder", lang, params, booking_id, not_before=remind_at,
+                expires_at=slot.start.timestamp())
             try:
                 result = await self.engine.run_script(
                     office, "book", booking_id, token_digest(token),
                     f"{secrets.randbelow(1_000_000):06d}", service.id, slot.start_ms,
                     int(slot.end.timestamp() * 1000), service.slot_capacity, e164, name, lang,
                     channel, ip, settings.per_ip_per_hour, settings.max_active_per_phone,
-                    expire_at, slot.start.strftime("%Y%m%d"), *sms,
+                    expire_at, slot.start.strftime("%Y%m%d"), *sms, *reminder,
                 )
             except MadoguchiError as exc:
                 if exc.code == "code_taken":
@@ -197,7 +220,7 @@ class Bookings:
         office = await self.engine.office(office_of_token(token))
         found = (await self.engine.run_script(office, "booking_view", token_digest(token), ""))[
             "booking"]
-        sms = self._sms(found["phone"], "cancellation", found["lang"],
+        sms = self._sms(office, found["phone"], "cancellation", found["lang"],
                         {"slot": iso_ms(found["slot"], office.timezone)}, found["id"])
         result = await self.engine.run_script(office, "cancel_booking", found["id"], *sms)
         return self._booking(office, result["booking"])
@@ -286,11 +309,23 @@ class Bookings:
 
     # -- today's virtual queue -------------------------------------------
 
-    async def join_queue(self, office_id: str, service_id: str, lang: str = "ja"
-                         ) -> dict[str, Any]:
-        """A remote ticket: never called before arrival; keeps its place."""
+    async def join_queue(self, office_id: str, service_id: str, lang: str = "ja",
+                         phone: str = "") -> dict[str, Any]:
+        """A remote ticket: never called before arrival; keeps its place. With
+        a mobile `phone` (and SMS configured) it gets "near" and "come now"
+        messages; `sms` in the answer says whether it will."""
+        sms_state, e164 = "none", ""
+        if phone:
+            e164 = parse_japanese_phone(phone)
+            if not is_japanese_mobile(e164):
+                sms_state, e164 = "not_mobile", ""
+            elif self.sms is None:
+                sms_state, e164 = "disabled", ""
+            else:
+                sms_state = "on"
         ticket = await self.engine.issue_ticket(office_id, service_id, channel="online",
-                                                lang=lang, remote=True)
+                                                lang=lang, remote=True, phone=e164)
+        ticket["sms"] = sms_state
         status = await self.engine.status(office_id)
         wait = next((s["estimated_wait_minutes"] for s in status["services"]
                      if s["id"] == service_id), None)
@@ -304,6 +339,29 @@ class Bookings:
         else:
             ticket["come_back_by"] = None
         return ticket
+
+    async def notify_remote(self, office_id: str) -> dict[str, int]:
+        """Queue "near" / "come now" SMS for remote tickets whose turn nears
+        (remote_notify.lua); a no-op without SMS."""
+        if self.sms is None:
+            return {"near": 0, "come_now": 0, "dropped": 0}
+        office = await self.engine.office(office_id)
+        s, limits = office.booking, self.sms.limits
+        ids = [secrets.token_urlsafe(12) for _ in range(NOTIFY_BATCH)]
+        result = await self.engine.run_script(
+            office, "remote_notify", s.near_minutes * 60_000, s.come_now_minutes * 60_000,
+            limits.phone_per_day, limits.office_per_day, s.retention_days * 86400,
+            DEFAULT_EXPIRY_SECONDS["near"] * 1000, DEFAULT_EXPIRY_SECONDS["come_now"] * 1000,
+            *ids,
+        )
+        return {k: int(result[k]) for k in ("near", "come_now", "dropped")}
+
+    async def purge(self, office_id: str) -> int:
+        """The retention job: bookings past slot end + retention days are
+        deleted with their indexes and messages (purge_personal.lua)."""
+        office = await self.engine.office(office_id)
+        result = await self.engine.run_script(office, "purge_personal", PURGE_BATCH)
+        return int(result["purged"])
 
     async def arrive(self, ticket_id: str, presence: str) -> dict[str, Any]:
         office = await self.engine.office(ticket_id.partition(".")[0])

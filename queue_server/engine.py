@@ -132,7 +132,10 @@ class Engine:
         remote: bool = False,
         due_at: float | None = None,
         walk_in: bool = True,
+        phone: str = "",
     ) -> dict[str, Any]:
+        """`phone` (E.164, remote tickets only): where "near" / "come now"
+        SMS go; kept only while the ticket is remote."""
         office = await self.office(office_id)
         now = self.clock()
         view = await self.run_script(
@@ -149,6 +152,7 @@ class Engine:
             "" if due_at is None else int(due_at * 1000),
             TICKET_TTL_SECONDS,
             "1" if walk_in else "0",
+            phone if remote else "",
         )
         return self.ticket_dict(office, view)
 

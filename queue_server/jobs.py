@@ -15,7 +15,8 @@ from .bookings import Bookings
 from .engine import Engine
 
 log = logging.getLogger(__name__)
-INTERVAL_SECONDS = 60.0
+# "Near" SMS should not lag a call by much; every step is one cheap script.
+INTERVAL_SECONDS = 15.0
 
 
 async def tenant_secret(redis: Redis, tenant: str, configured: str) -> bytes:
@@ -33,6 +34,13 @@ async def tick(engine: Engine, bookings: Bookings) -> None:
         marked = await bookings.mark_no_shows(office)
         if marked:
             log.info("bookings marked no-show", extra={"office": office, "count": marked})
+        told = await bookings.notify_remote(office)
+        if told["near"] or told["come_now"]:
+            log.info("remote tickets told to come", extra={"office": office, **told})
+        purged = await bookings.purge(office)
+        if purged:
+            log.info("bookings past retention deleted", extra={"office": office,
+                                                               "count": purged})
 
 
 async def run_until(stop: asyncio.Event, engine: Engine, bookings: Bookings) -> None:

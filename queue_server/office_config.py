@@ -131,6 +131,13 @@ class BookingSettings(BaseModel):
     checkin_after_minutes: int = Field(default=15, ge=0, le=240)
     grace_minutes: int = Field(default=5, ge=0, le=60)
     retention_days: int = Field(default=30, ge=1, le=365)
+    # Reminder SMS at this time on the day before the slot (office time
+    # zone); None: no reminders. A booking made after that moment gets none.
+    reminder_time: str | None = Field(default="10:00", pattern=HHMM)
+    # Today's virtual queue: "your turn is near" when the estimated wait of a
+    # remote ticket falls to near_minutes, "please come now" at come_now_minutes.
+    near_minutes: int = Field(default=20, ge=1, le=240)
+    come_now_minutes: int = Field(default=5, ge=0, le=120)
 
 
 class DisplaySettings(BaseModel):

@@ -136,8 +136,16 @@ def document() -> dict[str, Any]:
             "{booking_token, presence_code}", [OFFICE], {"201": "the ticket"}, body=m.CheckIn,
             auth=True, errors=(400, 404, 409))},
         "/api/v1/offices/{office}/checkin-code": {"get": _op(
-            "The rotating presence code for the lobby display", [OFFICE],
-            {"200": "code and when it changes"}, auth=True)},
+            "The rotating presence code for the lobby display, with the URL and QR (SVG) of "
+            "the lobby check-in page", [OFFICE], {"200": "code, changes_at, url, qr_svg"},
+            auth=True)},
+        "/api/v1/offices/{office}/sms": {"get": _op(
+            "Staff: the office's latest SMS and their delivery state (numbers masked)",
+            [OFFICE, _param("state", "query", "queued | sending | sent | delivered | "
+                            "undelivered | failed | expired | withdrawn", required=False),
+             _param("ref", "query", "booking or ticket id", required=False),
+             _param("limit", "query", "1-500, default 100", required=False)],
+            {"200": "messages"}, auth=True, errors=(400, 404))},
         "/api/v1/offices/{office}/queue": {"post": _op(
             "Join today's queue from afar (a remote ticket, called only after arrival)",
             [OFFICE], {"201": "the ticket with come_back_by"}, body=m.JoinQueue,

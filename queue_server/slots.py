@@ -62,6 +62,23 @@ class Rules:
         self.not_today = None if service.same_day_booking else now.date()
         self.last_day = now.date() + timedelta(days=service.booking_horizon_days)
 
+    def day_reason(self, day: date, day_slots: list[Slot]) -> str | None:
+        """Why no slot of `day` may be booked now (for the date picker), or
+        None when some may: closed, not_bookable, beyond_horizon,
+        same_day_not_allowed or too_soon (all left today are within the lead
+        time, or the day is past)."""
+        if not day_slots:
+            return "closed"
+        if not self.bookable:
+            return "not_bookable"
+        if day > self.last_day:
+            return "beyond_horizon"
+        if day == self.not_today:
+            return "same_day_not_allowed"
+        if all(s.start < self.earliest for s in day_slots):
+            return "too_soon"
+        return None
+
     def check(self, slot: Slot) -> str | None:
         if not self.bookable:
             return "not_bookable"

@@ -237,6 +237,7 @@ class SmsOutbox:
         *,
         not_before: float | None = None,
         expires_at: float | None = None,
+        retention_seconds: int | None = None,
     ) -> list[str]:
         """The SMS_ARGC script arguments of one message, for a script that
         calls sms_enqueue() itself (see includes_sms.lua). A number that
@@ -258,7 +259,8 @@ class SmsOutbox:
         return [
             secrets.token_urlsafe(12), e164, kind, normalise_lang(lang), body, ref,
             _ms(not_before), _ms(expires_at), str(self.limits.phone_per_day),
-            str(self.limits.office_per_day), str(self.retention_seconds),
+            str(self.limits.office_per_day),
+            str(self.retention_seconds if retention_seconds is None else retention_seconds),
         ]
 
     async def enqueue(
@@ -356,8 +358,8 @@ class SmsOutbox:
             return None
         return {_s(k): _s(v) for k, v in raw.items()}
 
-    async def list(self, office: str, state: str | None = None,
-                   limit: int = 100) -> list[dict[str, Any]]:
+    async def list(self, office: str, state: str | None = None, limit: int = 100,
+                   *, ref: str | None = None) -> list[dict[str, Any]]:
         """The latest messages of the office, newest first, for staff: the
         phone masked to its last 4 digits and no link (it is a capability)."""
         keys = self.keys(office)
@@ -375,7 +377,8 @@ class SmsOutbox:
                     gone.append(msg_id)
                     continue
                 m = {_s(k): _s(v) for k, v in raw.items()}
-                if state is None or m.get("state") == state:
+                if (state is None or m.get("state") == state) and (
+                        ref is None or m.get("ref") == ref):
                     out.append(self._staff_view(m))
                 if len(out) >= limit:
                     break

@@ -133,6 +133,9 @@ async def test_check_in_refusals_and_presence_code(api: AppHarness) -> None:
     assert status == 403
     code = await api.ok("GET", api.path("/checkin-code"), role="display")
     assert len(code["code"]) == 4 and code["changes_at"] > time.time()
+    # The QR on the display opens the lobby check-in page with the code.
+    assert code["url"].endswith(f"/here/{OFFICE}?p={code['code']}")
+    assert code["qr_svg"].startswith("<svg") and "<script" not in code["qr_svg"]
     status, body = await api.request("GET", api.path("/checkin-code"))
     assert status == 401
     wrong = f"{(int(code['code']) + 1) % 10_000:04d}"
@@ -146,7 +149,10 @@ async def test_check_in_refusals_and_presence_code(api: AppHarness) -> None:
 
 async def test_virtual_queue_join_and_arrive(api: AppHarness) -> None:
     joined = await api.ok("POST", api.path("/queue"), 201, json_body={"service": "shomei"})
-    assert joined["state"] == "remote"
+    assert joined["state"] == "remote" and joined["sms"] == "none"
+    status, body = await api.request("POST", api.path("/queue"),
+                                     json_body={"service": "shomei", "phone": "+1 202 555 0100"})
+    assert (status, body["error"]["code"]) == (422, "invalid_phone")
     code = (await api.ok("GET", api.path("/checkin-code"), role="display"))["code"]
     status, body = await api.request("POST", f"/api/v1/tickets/{joined['id']}/arrive",
                                      json_body={"presence_code": "abcd"})
@@ -157,7 +163,7 @@ async def test_virtual_queue_join_and_arrive(api: AppHarness) -> None:
     status, body = await api.request("POST", f"/api/v1/tickets/{joined['id']}/arrive",
                                      json_body={"presence_code": code})
     assert (status, body["error"]["code"]) == (409, "not_remote")
-    for _ in range(4):
+    for _ in range(3):
         await api.ok("POST", api.path("/queue"), 201, json_body={"service": "shomei"})
     status, body = await api.request("POST", api.path("/queue"), json_body={"service": "shomei"})
     assert (status, body["error"]["code"]) == (429, "rate_limited")

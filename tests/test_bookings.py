@@ -259,14 +259,15 @@ async def test_booking_queues_its_confirmation_sms_in_the_same_step(
     landline = await b.book(OFFICE, "mynumber", at(2026, 11, 30, 9), "093-582-2111")
     assert (mobile.booking["sms"], landline.booking["sms"]) == ("queued", "not_mobile")
     queued = await outbox.list(OFFICE)
-    assert [(m["kind"], m["ref"], m["lang"]) for m in queued] == [
-        ("confirmation", mobile.booking["id"], "ko")]
-    assert queued[0]["to"].endswith("5678") and "1234" not in queued[0]["to"]
+    assert sorted((m["kind"], m["ref"], m["lang"]) for m in queued) == [
+        ("confirmation", mobile.booking["id"], "ko"), ("reminder", mobile.booking["id"], "ko")]
+    assert all(m["to"].endswith("5678") and "1234" not in m["to"] for m in queued)
     await b.cancel(mobile.token)
-    kinds = sorted(m["kind"] for m in await outbox.list(OFFICE))
-    assert kinds == ["cancellation", "confirmation"]
+    states = sorted((m["kind"], m["state"]) for m in await outbox.list(OFFICE))
+    assert states == [("cancellation", "queued"), ("confirmation", "queued"),
+                      ("reminder", "withdrawn")]
     # Without SMS configured the booking says so, and nothing is queued.
     quiet = await Bookings(engine, b"s").book(OFFICE, "mynumber", at(2026, 11, 30, 10),
                                                "080-3333-4444")
     assert quiet.booking["sms"] == "disabled"
-    assert len(await outbox.list(OFFICE)) == 2
+    assert len(await outbox.list(OFFICE)) == 3

@@ -349,7 +349,7 @@ async def test_sender_sends_in_the_message_language(
     ja = await enqueue(outbox)
     ko = await enqueue(outbox, to="080-9876-5432", lang="ko")
     come = await outbox.enqueue(OFFICE, "070-1111-2222", "come_now", "en",
-                                {"number": "B-007", "counter_id": "3"}, "t-7")
+                                {"number": "B-007", "link": "/t/x.y"}, "t-7")
     sender = await make_sender(outbox)
     outcome = await sender.run_once(OFFICE)
     assert (outcome.claimed, outcome.sent) == (3, 3)
@@ -363,7 +363,8 @@ async def test_sender_sends_in_the_message_language(
     assert m_ko["Body"] == (f"[テスト区役所] 예약이 접수되었습니다. 11월 28일(토) 10:30. "
                             f"확인·취소: {PUBLIC}{LINK}")
     (m_en,) = fake.to("+817011112222")
-    assert m_en["Body"] == "[Test Ward Office] Number B-007: please come to Counter 3 now."
+    assert m_en["Body"] == ("[Test Ward Office] Number B-007: it is your turn. Please come now "
+                            f"and check in: {PUBLIC}/t/x.y")
 
     for queued, message in ((ja, m_ja), (ko, m_ko), (come, m_en)):
         record = await outbox.get(OFFICE, queued["id"])
@@ -672,6 +673,17 @@ async def test_web_process_runs_the_sender(redis: Redis, tenant: str, fake: Fake
         assert status == 204
         record = await runtime.outbox.get(OFFICE, queued["id"])
         assert record is not None and record["state"] == "delivered"
+        # Staff see the state (number masked, no link); nobody else does.
+        listed = await web.ok("GET", web.path("/sms?ref=b-1"), role="staff")
+        (seen,) = listed["messages"]
+        assert (seen["id"], seen["state"], seen["kind"]) == (queued["id"], "delivered",
+                                                             "confirmation")
+        assert seen["to"].endswith("5678") and "1234" not in seen["to"]
+        assert "link" not in seen["params"] and LINK not in str(listed)
+        assert (await web.ok("GET", web.path("/sms?ref=other"), role="staff"))["messages"] == []
+        for role in (None, "kiosk", "display"):
+            status, _ = await web.request("GET", web.path("/sms"), role=role)
+            assert status in (401, 403)
 
 
 async def test_without_twilio_settings_sms_is_off(

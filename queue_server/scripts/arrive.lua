@@ -14,6 +14,7 @@ if t == nil then return fail("unknown_ticket") end
 if t["state"] ~= "remote" then return fail("not_remote", {state = t["state"]}) end
 t["state"] = "waiting"
 redis.call("HSET", tkey, "state", "waiting", "arrived_at", NOW)
+remote_done(t["id"])
 enqueue(t)
 emit("ticket.arrived", t, nil, {waiting = waiting_count(t["service"])})
 return ok(ticket_view(t["id"]))

@@ -22,9 +22,10 @@
   ARGV[20] expiry of the personal data, epoch seconds (slot end + retention)
   ARGV[21] the slot's day, YYYYMMDD (staff's list of the day)
   ARGV[22..32] the confirmation SMS (includes_sms.lua; "" = none)
+  ARGV[33..43] the reminder SMS, due the day before (includes_sms.lua; "" = none)
 
   Touches: svc:<service>, slot:<service>:<ms>, b:<id>, btok:<hash>,
-  bcode:<code>, bphone:<phone>, bslots, bday:<day>, rl:<ip>:<hour>
+  bcode:<code>, bphone:<phone>, bslots, bday:<day>, bexpire, rl:<ip>:<hour>, sms:*
   Returns {"ok", "booking": {...}, "sms": queued | none | <limit code>} |
   {"error": unknown_service | rate_limited |
   too_many_bookings | code_taken | slot_full}
@@ -74,6 +75,9 @@ redis.call("SET", ckey, id, "EXAT", expire_at)
 redis.call("SADD", pkey, id)
 redis.call("EXPIREAT", pkey, expire_at)
 redis.call("ZADD", P .. "bslots", slot, id)
+-- The retention job (purge_personal.lua) deletes the booking at expire_at;
+-- the keys' own expiry is the backstop.
+redis.call("ZADD", P .. "bexpire", expire_at * 1000, id)
 redis.call("ZADD", P .. "bday:" .. ARGV[21], slot, id)
 redis.call("EXPIREAT", P .. "bday:" .. ARGV[21], expire_at)
 
@@ -85,6 +89,10 @@ if m then
   sms = sms_enqueue(m) or "queued"
   if sms == "queued" then redis.call("HSET", bkey, "sms", m.id) end
 end
+-- The reminder waits in the outbox until the day before; cancelling the
+-- booking withdraws it (cancel_booking.lua).
+local r = sms_from_argv(33)
+if r and not sms_enqueue(r) then redis.call("HSET", bkey, "reminder", r.id) end
 local b = hgetall(bkey)
 emit("booking.created", nil, nil, {booking = booking_pub(b)})
 return ok({booking = booking_out(b), sms = sms})

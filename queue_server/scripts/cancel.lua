@@ -24,6 +24,7 @@ dequeue(t)
 redis.call("ZREM", P .. "parked", t["id"])
 redis.call("ZREM", P .. "noshow", t["id"])
 redis.call("HSET", tkey, "state", "cancelled", "cancelled_at", NOW)
+remote_done(t["id"])
 t["state"] = "cancelled"
 emit("ticket.cancelled", t, cid, {waiting = waiting_count(t["service"])})
 return ok(ticket_view(t["id"]))

@@ -15,8 +15,10 @@ if b["status"] ~= "booked" then return fail("booking_not_active", {status = b["s
 local skey = P .. "slot:" .. b["service"] .. ":" .. b["slot"]
 if tonumber(redis.call("GET", skey) or "0") > 0 then redis.call("DECR", skey) end
 booking_closed(b, "cancelled", "cancelled_at")
+if b["reminder"] then sms_withdraw(b["reminder"]) end
 redis.call("ZREM", P .. "bslots", b["id"])
 local m = sms_from_argv(7)
-if m then sms_enqueue(m) end  -- past a daily limit: cancelled all the same
+-- Past a daily limit: cancelled all the same, without the notice.
+if m and not sms_enqueue(m) then redis.call("HSET", P .. "b:" .. b["id"], "cancel_sms", m.id) end
 emit("booking.cancelled", nil, nil, {booking = booking_pub(b)})
 return ok({booking = booking_out(b)})

@@ -195,7 +195,8 @@ end
 -- Issue a ticket (issue_ticket.lua, check-in of a booking). `p`: id, service,
 -- channel, day (YYYYMMDD), priority ("1"/"0"), head_start (ms), lang, state
 -- (waiting | remote), due ("" = now, else ms), ttl (s), walk_in_only,
--- booking (optional id). Returns the ticket table, or nil and an error reply.
+-- booking (optional id), phone (optional E.164: a remote ticket that wants
+-- "near" / "come now" SMS). Returns the ticket table, or nil and an error reply.
 local function issue(p)
   local svc = hgetall(P .. "svc:" .. p.service)
   if svc == nil then return nil, fail("unknown_service") end
@@ -225,9 +226,20 @@ local function issue(p)
 
   if p.state == "waiting" then
     redis.call("ZADD", P .. "q:" .. p.service, score, p.id)
+  elseif p.phone ~= nil and p.phone ~= "" then
+    -- Personal data only while it serves its purpose: dropped on arrival.
+    redis.call("HSET", tkey, "phone", p.phone)
+    redis.call("ZADD", P .. "rq", score, p.id)
   end
   emit("ticket.issued", t, nil, {channel = p.channel, waiting = waiting_count(p.service)})
   return t, nil
+end
+
+-- A remote ticket that leaves the remote state no longer gets "near" SMS:
+-- its phone number goes at once.
+local function remote_done(tid)
+  redis.call("ZREM", P .. "rq", tid)
+  redis.call("HDEL", P .. "t:" .. tid, "phone")
 end
 
 -- Bookings: a booking leaves the per-phone set and frees its kiosk code once

@@ -11,7 +11,8 @@
     sms:due             zset id -> not_before ms: queued messages
     sms:inflight        zset id -> lease expiry ms: claimed by a sender
     sms:log             zset id -> created ms: the staff list
-    sms:cnt:<day>:office, sms:cnt:<day>:p:<phone>   daily counters (limits)
+    sms:cnt:<day>:office, sms:cnt:<day>:p:<sha1 of phone>   daily counters
+                        (limits; the number itself never in a key name)
 
   States: queued -> sending (claimed) -> sent -> delivered | undelivered |
   failed (Twilio's delivery report); sending -> queued (retry after
@@ -66,7 +67,7 @@ local function sms_enqueue(m)
   if redis.call("EXISTS", mkey) == 1 then return "duplicate_id" end
   -- The business day from the "at" of the call (office time zone).
   local day = string.sub(AT, 1, 4) .. string.sub(AT, 6, 7) .. string.sub(AT, 9, 10)
-  local pkey = P .. "sms:cnt:" .. day .. ":p:" .. m.to
+  local pkey = P .. "sms:cnt:" .. day .. ":p:" .. redis.sha1hex(m.to)
   local okey = P .. "sms:cnt:" .. day .. ":office"
   if m.phone_limit > 0 and tonumber(redis.call("GET", pkey) or "0") >= m.phone_limit then
     return "sms_limit_phone"

@@ -16,13 +16,15 @@
   ARGV[14] due_at ms ("" = now)
   ARGV[15] TTL of the ticket record, seconds
   ARGV[16] walk-in check: "1" refuses services without walk-in
+  ARGV[17] phone, E.164, of a remote ticket that wants SMS ("" = none)
 
-  Touches: svc:<service>, seq:<service>:<day>, q:<service>, day:<day>, t:<id>
+  Touches: svc:<service>, seq:<service>:<day>, q:<service>, day:<day>, t:<id>, rq
   Returns {"ok", <ticket view>} | {"error": unknown_service |
   walk_in_not_allowed | duplicate_id}
 ]]
 local t, err = issue({id = ARGV[6], service = ARGV[7], channel = ARGV[8], day = ARGV[9],
   priority = ARGV[10], head_start = tonumber(ARGV[11]), lang = ARGV[12], state = ARGV[13],
-  due = ARGV[14], ttl = tonumber(ARGV[15]), walk_in_only = ARGV[16] == "1"})
+  due = ARGV[14], ttl = tonumber(ARGV[15]), walk_in_only = ARGV[16] == "1",
+  phone = ARGV[17]})
 if err then return err end
 return ok(ticket_view(t["id"]))

@@ -7,7 +7,7 @@
   ARGV[6..16] the message, SMS_ARGC values (see includes_sms.lua)
 
   Touches: sms:m:<id>, sms:due, sms:log, sms:cnt:<day>:office,
-  sms:cnt:<day>:p:<phone>
+  sms:cnt:<day>:p:<sha1 of phone>
   Returns {"ok", "message": <view>} | {"error": sms_limit_phone |
   sms_limit_office | duplicate_id | invalid_sms}
 ]]

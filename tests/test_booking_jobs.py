@@ -1,0 +1,242 @@
+"""The scheduled side of bookings: the day-before reminder, "near" / "come
+now" SMS for today's remote tickets, the retention purge, and why a day
+cannot be booked. Real Redis; the clock is moved by hand."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import pytest
+from redis.asyncio import Redis
+
+from queue_server.bookings import Bookings
+from queue_server.engine import Engine
+from queue_server.sms_outbox import SmsOutbox, render
+from tests.conftest import ManualClock
+from tests.test_bookings import MOBILE, OFFICE, at, booking_office
+
+
+def _stamp(y: int, mo: int, d: int, h: int, mi: int = 0) -> float:
+    return at(y, mo, d, h, mi).timestamp()
+
+
+@pytest.fixture
+async def engine(redis: Redis, clean_tenant: str, clock: ManualClock) -> Engine:
+    eng = Engine(redis, clean_tenant, clock=clock)
+    await eng.configure(booking_office())
+    return eng
+
+
+@pytest.fixture
+def outbox(redis: Redis, clean_tenant: str, clock: ManualClock) -> SmsOutbox:
+    return SmsOutbox(redis, clean_tenant, clock=clock)
+
+
+@pytest.fixture
+def bookings(engine: Engine, outbox: SmsOutbox) -> Bookings:
+    return Bookings(engine, b"test-secret", outbox)
+
+
+async def kinds_due(outbox: SmsOutbox) -> list[str]:
+    """Kinds of the messages due now, each then reported sent."""
+    claimed = await outbox.claim(OFFICE, 50)
+    for m in claimed:
+        await outbox.sent(OFFICE, m.id, f"SM{m.id}", m.attempt)
+    return sorted(m.kind for m in claimed)
+
+
+# -- reminders ----------------------------------------------------------------
+
+
+async def test_reminder_goes_out_the_day_before_exactly_once(
+    bookings: Bookings, outbox: SmsOutbox, redis: Redis, clean_tenant: str, clock: ManualClock
+) -> None:
+    booked = await bookings.book(OFFICE, "mynumber", at(2026, 12, 1, 9), MOBILE, lang="en")
+    assert await kinds_due(outbox) == ["confirmation"]
+    clock.now = _stamp(2026, 11, 30, 9, 59)
+    assert await kinds_due(outbox) == []
+    clock.now = _stamp(2026, 11, 30, 10, 0)
+    # Two senders (two server processes) reach for it at the same moment.
+    other = SmsOutbox(redis, clean_tenant, clock=clock)
+    got = await asyncio.gather(outbox.claim(OFFICE, 50), other.claim(OFFICE, 50))
+    claimed = [m for batch in got for m in batch]
+    assert [m.kind for m in claimed] == ["reminder"]
+    reminder = claimed[0]
+    assert reminder.ref == booked.booking["id"] and reminder.lang == "en"
+    text = render("reminder", "en", {**reminder.params, "office": "Test"},
+                  base_url="https://example.jp")
+    assert f"https://example.jp/b/{booked.token}" in text and "9:00" in text
+
+
+async def test_no_reminder_once_its_moment_has_passed_or_when_off(
+    engine: Engine, bookings: Bookings, outbox: SmsOutbox, clock: ManualClock
+) -> None:
+    clock.now = _stamp(2026, 11, 30, 12, 0)  # booked after 10:00 the day before
+    await bookings.book(OFFICE, "mynumber", at(2026, 12, 1, 9), MOBILE)
+    await engine.configure(booking_office(reminder_time=None))
+    await bookings.book(OFFICE, "mynumber", at(2026, 12, 2, 9), "080-1111-2222")
+    assert [m["kind"] for m in await outbox.list(OFFICE)] == ["confirmation"] * 2
+
+
+async def test_cancelling_withdraws_the_reminder(
+    bookings: Bookings, outbox: SmsOutbox, clock: ManualClock
+) -> None:
+    booked = await bookings.book(OFFICE, "mynumber", at(2026, 12, 1, 9), MOBILE)
+    await bookings.cancel(booked.token)
+    clock.now = _stamp(2026, 11, 30, 10, 0)
+    assert await kinds_due(outbox) == ["cancellation", "confirmation"]
+
+
+# -- today's virtual queue: "near" and "come now" -------------------------------
+
+
+async def test_remote_ticket_is_told_when_near_and_when_to_come(
+    engine: Engine, bookings: Bookings, outbox: SmsOutbox, redis: Redis, clock: ManualClock
+) -> None:
+    # One counter serves both services: half a counter for shomei (5 min),
+    # so each person ahead is 10 minutes; near at 20, come now at 5.
+    await engine.set_counter_state(OFFICE, "1", "open")
+    for _ in range(4):
+        await engine.issue_ticket(OFFICE, "shomei")
+        clock.advance(1)
+    remote = await bookings.join_queue(OFFICE, "shomei", "ko", phone=MOBILE)
+    assert (remote["state"], remote["sms"]) == ("remote", "on")
+    assert "phone" not in remote and "+81" not in str(remote)
+    ticket_key = engine.keys(OFFICE).k(f"t:{remote['id']}")
+    assert await redis.hget(ticket_key, "phone") == b"+819012345678"
+
+    told = []
+    for _ in range(4):  # 4, 3, 2, 1 ahead, then 0
+        told.append(await bookings.notify_remote(OFFICE))
+        await engine.call_next(OFFICE, "1")
+    told.append(await bookings.notify_remote(OFFICE))
+    told.append(await bookings.notify_remote(OFFICE))  # nothing twice
+    assert [(t["near"], t["come_now"]) for t in told] == [
+        (0, 0), (0, 0), (1, 0), (0, 0), (0, 1), (0, 0)]
+    messages = {m.kind: m for m in await outbox.claim(OFFICE, 50)}
+    assert set(messages) == {"near", "come_now"}
+    near = messages["near"]
+    assert (near.to, near.lang, near.ref, near.params["ahead"]) == (
+        "+819012345678", "ko", remote["id"], 2)
+    text = render("come_now", "ko", {**messages["come_now"].params, "office": "X"},
+                  base_url="https://example.jp")
+    assert f"https://example.jp/t/{remote['id']}" in text and remote["number"] in text
+
+    # Arrival ends the messages and drops the number at once.
+    code, _ = bookings.presence_code(OFFICE)
+    await bookings.arrive(remote["id"], code)
+    assert await redis.hget(ticket_key, "phone") is None
+    assert await redis.zcard(engine.keys(OFFICE).k("rq")) == 0
+
+
+async def test_concurrent_notifiers_queue_one_message(
+    engine: Engine, bookings: Bookings, outbox: SmsOutbox, clock: ManualClock
+) -> None:
+    await engine.set_counter_state(OFFICE, "1", "open")
+    await engine.issue_ticket(OFFICE, "shomei")
+    clock.advance(1)
+    await bookings.join_queue(OFFICE, "shomei", phone=MOBILE)  # 1 ahead: near
+    twins = [Bookings(engine, b"test-secret", outbox) for _ in range(8)]
+    results = await asyncio.gather(*(b.notify_remote(OFFICE) for b in twins))
+    assert sum(r["near"] for r in results) == 1
+    assert await kinds_due(outbox) == ["near"]
+
+
+async def test_no_sms_without_mobile_or_without_sms(engine: Engine, bookings: Bookings,
+                                                  redis: Redis) -> None:
+    landline = await bookings.join_queue(OFFICE, "shomei", phone="093-582-2111")
+    assert landline["sms"] == "not_mobile"
+    quiet = await Bookings(engine, b"s").join_queue(OFFICE, "shomei", phone=MOBILE)
+    assert quiet["sms"] == "disabled"
+    anonymous = await bookings.join_queue(OFFICE, "shomei")
+    assert anonymous["sms"] == "none"
+    for t in (landline, quiet, anonymous):
+        assert await redis.hget(engine.keys(OFFICE).k(f"t:{t['id']}"), "phone") is None
+
+
+# -- retention ---------------------------------------------------------------
+
+
+async def test_retention_job_deletes_personal_data_and_keeps_statistics(
+    engine: Engine, redis: Redis, clean_tenant: str, clock: ManualClock, outbox: SmsOutbox
+) -> None:
+    await engine.configure(booking_office(retention_days=2))
+    bookings = Bookings(engine, b"test-secret", outbox)
+    booked = await bookings.book(OFFICE, "mynumber", at(2026, 11, 30, 9), MOBILE,
+                                 name="山田花子")
+    cancelled = await bookings.book(OFFICE, "mynumber", at(2026, 11, 30, 10), "080-7777-6666",
+                                    name="李 明")
+    await bookings.cancel(cancelled.token)
+    clock.now = _stamp(2026, 11, 30, 9, 1)
+    await bookings.check_in(OFFICE, phone=MOBILE)
+    personal = ("9012345678", "山田花子", "8077776666", "李 明", booked.token, cancelled.token)
+
+    async def office_values() -> str:
+        """Every key name and value of the office, as text."""
+        parts: list[bytes] = []
+        async for key in redis.scan_iter(match=f"mg:{{{clean_tenant}:{OFFICE}}}:*"):
+            parts.append(key)
+            kind = (await redis.type(key)).decode()
+            if kind == "hash":
+                parts += [x for kv in (await redis.hgetall(key)).items() for x in kv]
+            elif kind == "string":
+                parts.append(await redis.get(key) or b"")
+            elif kind == "set":
+                parts += list(await redis.smembers(key))
+            elif kind == "zset":
+                parts += await redis.zrange(key, 0, -1)
+            elif kind == "stream":
+                parts += [v for _, fields in await redis.xrange(key) for v in fields.values()]
+        return "\n".join(p.decode(errors="replace") for p in parts)
+
+    before = await office_values()
+    assert "9012345678" in before  # stored while needed
+    clock.now = _stamp(2026, 12, 2, 9, 29)  # slot end + 2 days is 12/2 9:30
+    assert await bookings.purge(OFFICE) == 0
+    clock.now = _stamp(2026, 12, 2, 10, 31)
+    assert await bookings.purge(OFFICE) == 2
+    after = await office_values()
+    for item in personal:
+        assert item not in after
+    # Statistics (the event stream) stay, without personal data.
+    events = await redis.xrange(engine.keys(OFFICE).events)
+    types = [e[1][b"type"] for e in events]
+    assert types.count(b"booking.created") == 2 and b"booking.checked_in" in types
+    assert await bookings.purge(OFFICE) == 0
+
+
+# -- why a day cannot be booked ------------------------------------------------------
+
+
+async def test_availability_says_why_a_day_is_not_bookable(
+    engine: Engine, bookings: Bookings, clock: ManualClock
+) -> None:
+    office = booking_office()
+    office.services[0].same_day_booking = False
+    office.services[0].booking_horizon_days = 31
+    office.hours.overrides[date(2026, 12, 1)] = type(office.hours.weekly[1])(
+        open="09:00", close="09:30")
+    await engine.configure(office)
+    for phone in (MOBILE, "080-1111-2222"):  # capacity 2: the only slot is full
+        await bookings.book(OFFICE, "mynumber", at(2026, 12, 1, 9), phone)
+    days = [d for start, end in ((date(2026, 11, 27), date(2026, 12, 10)),
+                                 (date(2026, 12, 11), date(2026, 12, 29)))
+            for d in (await bookings.availability_range(OFFICE, "mynumber", start, end))["days"]]
+    reasons = {d["date"]: (d["bookable"], d["reason"]) for d in days}
+    assert reasons["2026-11-27"] == (False, "same_day_not_allowed")
+    assert reasons["2026-11-28"] == (False, "closed")  # Saturday
+    assert reasons["2026-11-30"] == (True, None)
+    assert reasons["2026-12-01"] == (False, "full")
+    assert reasons["2026-12-28"] == (True, None)
+    assert reasons["2026-12-29"] == (False, "closed")  # 年末年始
+    clock.now = _stamp(2026, 11, 27, 17, 0)
+    office.services[0].same_day_booking = True
+    office.services[0].booking_horizon_days = 3
+    await engine.configure(office)
+    got = await bookings.availability_range(OFFICE, "mynumber", date(2026, 11, 27),
+                                            date(2026, 12, 2))
+    reasons = {d["date"]: d["reason"] for d in got["days"]}
+    assert reasons["2026-11-27"] == "too_soon"  # closing time: nothing left today
+    assert reasons["2026-11-30"] is None
+    assert reasons["2026-12-01"] == "beyond_horizon"
