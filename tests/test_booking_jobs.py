@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from queue_server.bookings import Bookings
 from queue_server.engine import Engine
+from queue_server.errors import MadoguchiError
 from queue_server.sms_outbox import SmsOutbox, render
 from tests.conftest import ManualClock
 from tests.test_bookings import MOBILE, OFFICE, at, booking_office
@@ -196,6 +197,10 @@ async def test_retention_job_deletes_personal_data_and_keeps_statistics(
     assert await bookings.purge(OFFICE) == 0
     clock.now = _stamp(2026, 12, 2, 10, 31)
     assert await bookings.purge(OFFICE) == 2
+    for token in (booked.token, cancelled.token):  # the SMS link now says so plainly
+        with pytest.raises(MadoguchiError) as gone:
+            await bookings.view(token)
+        assert gone.value.code == "unknown_booking" and gone.value.status == 404
     after = await office_values()
     for item in personal:
         assert item not in after
