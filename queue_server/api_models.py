@@ -65,3 +65,8 @@ class JoinQueue(Body):
     lang: Lang = "ja"
     phone: str | None = Field(default=None, max_length=30,
                               description="Mobile number for 'near' / 'come now' SMS")
+
+
+class PrintRequest(Body):
+    kiosk: str | None = Field(default=None, pattern=r"^[0-9a-f]{16}$",
+                              description="Staff: the kiosk (token id) whose printer reprints")

@@ -158,6 +158,18 @@ class DisplaySettings(BaseModel):
     call_style: Literal["arrow", "stacked"] = "arrow"
 
 
+class TicketSettings(BaseModel):
+    """The printed (and on-screen) kiosk ticket."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    footer: Names | None = None
+    # Issue date in 和暦 (令和8年11月27日) as well as the Western date.
+    wareki: bool = False
+    # A wait this long or longer prints "please come back by HH:MM".
+    come_back_minutes: int = Field(default=60, ge=10, le=480)
+
+
 class Office(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -169,6 +181,7 @@ class Office(BaseModel):
     queue: QueueSettings = Field(default_factory=QueueSettings)
     booking: BookingSettings = Field(default_factory=BookingSettings)
     display: DisplaySettings = Field(default_factory=DisplaySettings)
+    ticket: TicketSettings = Field(default_factory=TicketSettings)
     services: list[Service] = Field(min_length=1, max_length=60)
     counters: list[Counter] = Field(min_length=1, max_length=200)
 

@@ -72,7 +72,7 @@ ACTION = {**_param("action"), "schema": {"type": "string", "enum": [
 @cache
 def document() -> dict[str, Any]:
     models = (m.IssueTicket, m.CounterAction, m.Transfer, m.TicketRef, m.Body, m.Book,
-              m.Presence, m.CheckIn, m.JoinQueue, *_extra_models.values())
+              m.Presence, m.CheckIn, m.JoinQueue, m.PrintRequest, *_extra_models.values())
     schemas: dict[str, Any] = {
         model.__name__: model.model_json_schema(ref_template="#/components/schemas/{model}")
         for model in models
@@ -153,6 +153,17 @@ def document() -> dict[str, Any]:
         "/api/v1/tickets/{ticket_id}/arrive": {"post": _op(
             "A remote ticket arrives (code on the lobby display)", [TICKET], {"200": "ticket"},
             body=m.Presence, errors=(400, 403, 404, 409))},
+        "/api/v1/tickets/{ticket_id}/print": {"post": _op(
+            "Print the ticket: a kiosk on its own printer (once per ticket); staff reprint "
+            "on {kiosk}", [TICKET], {"202": "job queued (or already queued / printed)"},
+            body=m.PrintRequest, auth=True, errors=(400, 404))},
+        "/api/v1/offices/{office}/printers": {"get": _op(
+            "Staff: kiosk printers with state, waiting jobs and failed tickets", [OFFICE],
+            {"200": "printers"}, auth=True)},
+        "/ws/kiosk-agent": {"get": _op(
+            "Websocket for the kiosk agent (kiosk token as Bearer): print jobs out, "
+            "acknowledgements and printer status in", [], {"101": "switching protocols"},
+            auth=True, errors=())},
         "/api/v1/openapi.json": {"get": _op("This document", [], {"200": "OpenAPI 3"})},
         "/ws/offices/{office}/display": {"get": _op(
             "Websocket: office events (DESIGN §7), resumed after `since`",
