@@ -7,16 +7,19 @@ import contextlib
 import json
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from . import api_models as m
+from . import calendar
 from .auth import Principal
+from .clock import zone
 from .context import AppContext, ctx
 from .errors import MadoguchiError
-from .office_config import ID_PATTERN
+from .office_config import ID_PATTERN, Office
 
 B = TypeVar("B", bound=BaseModel)
 routes = web.RouteTableDef()
@@ -92,8 +95,21 @@ async def list_services(request: web.Request) -> web.Response:
         svc = by_id[s["id"]]
         bring = svc.bring.as_dict() if svc.bring else {}
         services.append({**s, "expected_minutes": svc.expected_minutes, "bookable": svc.bookable,
-                         "bring": bring})
-    return json_response({"office": office, "services": services})
+                         "walk_in": svc.walk_in, "konbini": svc.konbini, "bring": bring})
+    return json_response({"office": office, **opening_now(config, app.engine.clock()),
+                          "services": services})
+
+
+def opening_now(office: Office, now: float) -> dict[str, Any]:
+    """Today's hours in the office's zone and whether it is open now (the
+    kiosk's closed screen, the queue-join button)."""
+    today = calendar.day(office, datetime.fromtimestamp(now, zone(office.timezone)).date())
+    is_open = bool(today.open and today.opens and today.closes
+                   and today.opens.timestamp() <= now < today.closes.timestamp())
+    return {"open_now": is_open, "today": {
+        "date": today.date.isoformat(), "open": today.open, "closed_reason": today.closed_reason,
+        "opens": today.opens.isoformat() if today.opens else None,
+        "closes": today.closes.isoformat() if today.closes else None}}
 
 
 @routes.get("/api/v1/offices/{office}/status", name="status")

@@ -11,9 +11,11 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
 from queue_server.estimates import minutes, wait_ms
-from tests.servers import TICKET_ID_RE, AppHarness, bearer, without_at
+from tests.conftest import ManualClock, small_office
+from tests.servers import TICKET_ID_RE, AppHarness, app_harness, bearer, without_at
 
 OFFICE = "testoffice"
 
@@ -477,3 +479,18 @@ async def test_invalid_transition_changes_nothing(
     assert without_at(await api.status()) == before
     for k, v in ids.items():
         assert await api.ok("GET", f"/api/v1/tickets/{v}") == views[k]
+
+
+async def test_services_say_whether_the_office_is_open_now(redis: Redis, tenant: str) -> None:
+    clock = ManualClock()  # Friday 2026-11-27 10:00 in Kitakyushu
+    async with app_harness(redis, tenant, small_office(), clock=clock) as harness:
+        body = await harness.ok("GET", harness.path("/services"))
+        assert body["open_now"] is True
+        assert body["today"]["opens"] == "2026-11-27T08:30:00+09:00"
+        shomei = next(s for s in body["services"] if s["id"] == "shomei")
+        assert (shomei["walk_in"], shomei["konbini"]) == (True, True)
+        clock.advance(7 * 3600)  # 17:00: closed
+        assert (await harness.ok("GET", harness.path("/services")))["open_now"] is False
+        clock.advance(24 * 3600)  # Saturday
+        body = await harness.ok("GET", harness.path("/services"))
+        assert (body["open_now"], body["today"]["closed_reason"]) == (False, "weekend")
