@@ -113,12 +113,32 @@ async def check_in(request: web.Request) -> web.Response:
             body.booking_token.partition(".")[0] != office
         ):
             raise MadoguchiError("unknown_booking")
-        ticket = await app.bookings.check_in_by_token(body.booking_token,
-                                                      body.presence_code or "")
+        # A kiosk (or staff) scanning the booking's QR is in the lobby itself:
+        # no presence code. A smartphone must type the one on the display.
+        who = await optional_principal(request)
+        if who is not None:
+            who.require("issue_ticket", office)
+        presence = None if who is not None else (body.presence_code or "")
+        ticket = await app.bookings.check_in_by_token(body.booking_token, presence)
     else:
         (await principal(request)).require("issue_ticket", office)
         ticket = await app.bookings.check_in(office, phone=body.phone, code=body.code)
     return json_response(ticket, status=201)
+
+
+@routes.get("/api/v1/tickets/{ticket_id}/qr.svg", name="ticket_qr")
+async def ticket_qr(request: web.Request) -> web.Response:
+    """The QR of the ticket's smartphone page, for the kiosk screen (the
+    printed ticket's QR is made by the printer)."""
+    app = ctx(request)
+    tid = ticket_id(request)
+    with unknown_ticket():
+        await app.engine.ticket(tid)
+    url = f"{app.settings.public_base_url.rstrip('/')}/t/{tid}"
+    svg = segno.make(url, error="m").svg_inline(scale=6, border=2, omitsize=True)
+    # The image names a capability: no shared cache may keep it.
+    return web.Response(text=svg, content_type="image/svg+xml",
+                        headers={"Cache-Control": "private, no-store"})
 
 
 @routes.get("/api/v1/offices/{office}/checkin-code", name="checkin_code")

@@ -276,9 +276,12 @@ class Bookings:
         ticket["booking"] = self._booking(office, view["booking"])
         return ticket
 
-    async def check_in_by_token(self, token: str, presence: str) -> dict[str, Any]:
+    async def check_in_by_token(self, token: str, presence: str | None) -> dict[str, Any]:
+        """`presence`: the lobby code typed on a smartphone; None when a kiosk
+        or staff device (itself in the lobby) scanned the booking's QR."""
         office_id = office_of_token(token)
-        self.verify_presence(office_id, presence)
+        if presence is not None:
+            self.verify_presence(office_id, presence)
         booking = await self.view(token)
         return await self.check_in(office_id, booking_id=booking["id"])
 

@@ -132,9 +132,9 @@ def document() -> dict[str, Any]:
             "Check in from the smartphone with the code on the lobby display", [BOOKING],
             {"201": "the ticket"}, body=m.Presence, errors=(400, 403, 404, 409))},
         "/api/v1/offices/{office}/check-in": {"post": _op(
-            "Check in a booking: kiosk/staff {phone, code?} or {code}; smartphone "
-            "{booking_token, presence_code}", [OFFICE], {"201": "the ticket"}, body=m.CheckIn,
-            auth=True, errors=(400, 404, 409))},
+            "Check in a booking: kiosk/staff {phone, code?}, {code} or a scanned "
+            "{booking_token}; smartphone {booking_token, presence_code}", [OFFICE],
+            {"201": "the ticket"}, body=m.CheckIn, auth=True, errors=(400, 404, 409))},
         "/api/v1/offices/{office}/checkin-code": {"get": _op(
             "The rotating presence code for the lobby display, with the URL and QR (SVG) of "
             "the lobby check-in page", [OFFICE], {"200": "code, changes_at, url, qr_svg"},
@@ -153,6 +153,9 @@ def document() -> dict[str, Any]:
         "/api/v1/tickets/{ticket_id}/arrive": {"post": _op(
             "A remote ticket arrives (code on the lobby display)", [TICKET], {"200": "ticket"},
             body=m.Presence, errors=(400, 403, 404, 409))},
+        "/api/v1/tickets/{ticket_id}/qr.svg": {"get": _op(
+            "QR code (SVG) of the ticket's smartphone page /t/{ticket_id}", [TICKET],
+            {"200": "image/svg+xml"})},
         "/api/v1/tickets/{ticket_id}/print": {"post": _op(
             "Print the ticket: a kiosk on its own printer (once per ticket); staff reprint "
             "on {kiosk}", [TICKET], {"202": "job queued (or already queued / printed)"},

@@ -145,6 +145,24 @@ async def test_check_in_refusals_and_presence_code(api: AppHarness) -> None:
     status, body = await api.request("POST", f"/api/v1/bookings/{booked['token']}/check-in",
                                      json_body={"presence_code": code["code"]})
     assert (status, body["error"]["code"]) == (409, "too_early")
+    # The booking's QR scanned at the kiosk: the kiosk is in the lobby, no code
+    # needed (too early still applies); from anywhere else the code is.
+    scanned = {"booking_token": booked["token"]}
+    for role, expected in (("kiosk", (409, "too_early")), (None, (403, "presence_required")),
+                           ("display", (403, "forbidden"))):
+        status, body = await api.request("POST", api.path("/check-in"), role=role,
+                                         json_body=scanned)
+        assert (status, body["error"]["code"]) == expected, role
+
+
+async def test_ticket_qr_is_an_svg_of_the_smartphone_page(api: AppHarness) -> None:
+    joined = await api.ok("POST", api.path("/queue"), 201, json_body={"service": "shomei"})
+    async with api.client.get(f"/api/v1/tickets/{joined['id']}/qr.svg") as resp:
+        assert resp.status == 200 and resp.content_type == "image/svg+xml"
+        assert "no-store" in resp.headers["Cache-Control"]
+        assert (await resp.text()).startswith("<svg")
+    status, body = await api.request("GET", f"/api/v1/tickets/{OFFICE}.{'x' * 22}/qr.svg")
+    assert (status, body["error"]["code"]) == (404, "unknown_ticket")
 
 
 async def test_virtual_queue_join_and_arrive(api: AppHarness) -> None:
