@@ -64,6 +64,8 @@ OFFICE = _param("office", desc="Office id, e.g. kokurakita")
 COUNTER = _param("counter", desc="Counter id")
 BOOKING = _param("token", desc="The booking's manage token (from the SMS link)")
 TICKET = _param("ticket_id", desc="Opaque ticket id (the capability of its holder)")
+RANGE = [_param("from", "query", "YYYY-MM-DD (default today)", required=False),
+         _param("to", "query", "YYYY-MM-DD (default from)", required=False)]
 ACTION = {**_param("action"), "schema": {"type": "string", "enum": [
     "recall", "start", "finish", "no-show", "transfer", "park", "resume", "cancel",
     "pause", "open", "close"]}}
@@ -167,6 +169,28 @@ def document() -> dict[str, Any]:
             "Websocket for the kiosk agent (kiosk token as Bearer): print jobs out, "
             "acknowledgements and printer status in", [], {"101": "switching protocols"},
             auth=True, errors=())},
+        "/api/v1/offices/{office}/stats": {"get": _op(
+            "Statistics of a day range: arrivals per hour, average and p90 wait, service "
+            "levels, service time per service and counter, no-shows, channel mix",
+            [OFFICE, *RANGE, _param("targets", "query", "service-level targets in minutes, "
+                                    "e.g. 15,30", required=False)],
+            {"200": "summary"}, auth=True, errors=(400, 404, 422))},
+        "/api/v1/offices/{office}/stats.csv": {"get": _op(
+            "The same per day, hour and service as CSV (UTF-8 with BOM)", [OFFICE, *RANGE],
+            {"200": "text/csv"}, auth=True, errors=(400, 404, 422))},
+        "/api/v1/stats": {"get": _op(
+            "City-wide totals per office (all-office accounts)", RANGE, {"200": "totals"},
+            auth=True, errors=(400, 422))},
+        "/api/v1/offices/{office}/staffing": {"get": _op(
+            "Staffing planner: counters needed per hour for a service-level target (Erlang C)",
+            [OFFICE, _param("service", "query", "service id (default: all)", required=False),
+             _param("date", "query", "YYYY-MM-DD (forecast weekday)", required=False),
+             _param("arrivals", "query", "arrivals per hour, comma-separated", required=False),
+             _param("first_hour", "query", "hour of the first arrivals value", required=False),
+             _param("service_minutes", "query", "default: learned", required=False),
+             _param("target_share", "query", "default 0.8", required=False),
+             _param("target_minutes", "query", "default 15", required=False)],
+            {"200": "hours"}, auth=True, errors=(400, 404, 422))},
         "/api/v1/openapi.json": {"get": _op("This document", [], {"200": "OpenAPI 3"})},
         "/ws/offices/{office}/display": {"get": _op(
             "Websocket: office events (DESIGN §7), resumed after `since`",

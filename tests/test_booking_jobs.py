@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from redis.asyncio import Redis
 
+from queue_server import stats
 from queue_server.bookings import Bookings
 from queue_server.engine import Engine
 from queue_server.errors import MadoguchiError
@@ -204,7 +205,10 @@ async def test_retention_job_deletes_personal_data_and_keeps_statistics(
     after = await office_values()
     for item in personal:
         assert item not in after
-    # Statistics (the event stream) stay, without personal data.
+    # Statistics stay (the visit records and the event stream), without
+    # personal data: the checked-in booking is still counted as booked.
+    (visit,) = await stats.visits(engine, OFFICE, date(2026, 11, 30), date(2026, 11, 30))
+    assert visit.booked and visit.channel == "online"
     events = await redis.xrange(engine.keys(OFFICE).events)
     types = [e[1][b"type"] for e in events]
     assert types.count(b"booking.created") == 2 and b"booking.checked_in" in types

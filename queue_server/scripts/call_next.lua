@@ -87,6 +87,7 @@ redis.call("ZREM", pick.key, pick.id)
 local tkey = P .. "t:" .. pick.id
 redis.call("HSET", tkey, "state", "called", "counter", cid, "called_at", NOW,
   "recalls", 0, "target", "")
+redis.call("HSETNX", tkey, "first_called_at", NOW)  -- the wait ends at the first call
 redis.call("HSET", P .. "ctr:" .. cid, "current", pick.id, "since", NOW)
 local t = hgetall(tkey)
 remember_call(t, cid, "call")

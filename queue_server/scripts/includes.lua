@@ -49,6 +49,27 @@ local function counter_pub(cid)
   return {id = cid, name = redis.call("HGET", P .. "ctr:" .. cid, "name") or cid}
 end
 
+-- Statistics: one anonymous record per ticket and business day, rewritten at
+-- every event of the ticket (emit below), so statistics always match the
+-- state. No ticket id, no personal data: kept for years after the tickets,
+-- bookings and phone numbers are gone. Field: <service at issue>:<seq>.
+local STATS_TTL = 3 * 366 * 86400
+local function stat(tid)
+  local t = hgetall(P .. "t:" .. tid)
+  if t == nil or t["day"] == nil then return end
+  local key = P .. "st:" .. t["day"]
+  local booked = 0
+  if t["booking"] and t["booking"] ~= "" then booked = 1 end
+  redis.call("HSET", key, t["stat_key"] or (t["service"] .. ":" .. (t["seq"] or "0")),
+    cjson.encode({s = t["stat_service"] or t["service"], fs = t["service"], ch = t["channel"],
+      p = tonumber(t["priority"]) or 0, b = booked, i = tonumber(t["issued_at"]),
+      d = tonumber(t["due"]), a = tonumber(t["arrived_at"]),
+      c = tonumber(t["first_called_at"]), sv = tonumber(t["serving_at"]),
+      e = tonumber(t["done_at"] or t["noshow_at"] or t["cancelled_at"]), o = t["state"],
+      ctr = t["counter"], r = tonumber(t["recalls"]) or 0}))
+  redis.call("EXPIRE", key, STATS_TTL)
+end
+
 -- Append an event. `data` is the public payload (no personal data, no
 -- ticket id: the id is the capability for the smartphone page); the ticket
 -- id travels in its own field, read only by the server.
@@ -64,6 +85,7 @@ local function emit(etype, ticket, cid, extra)
   if c then data["counter"] = c end
   local tid = ""
   if ticket then tid = ticket["id"] end
+  if tid ~= nil and tid ~= "" then stat(tid) end
   return redis.call("XADD", P .. "events", "MAXLEN", "~", MAXLEN, "*",
     "type", etype, "data", cjson.encode(data), "tid", tid)
 end
@@ -219,7 +241,8 @@ local function issue(p)
   redis.call("HSET", tkey, "id", p.id, "office", OFFICE, "number", number,
     "service", p.service, "channel", p.channel, "state", p.state, "due", due,
     "score", score, "priority", p.priority, "lang", p.lang, "day", p.day, "seq", n,
-    "recalls", 0, "issued_at", NOW, "counter", "", "target", "", "booking", p.booking or "")
+    "recalls", 0, "issued_at", NOW, "counter", "", "target", "", "booking", p.booking or "",
+    "stat_key", p.service .. ":" .. n, "stat_service", p.service)
   redis.call("EXPIRE", tkey, p.ttl)
   redis.call("ZADD", P .. "day:" .. p.day, NOW, p.id)
   redis.call("EXPIRE", P .. "day:" .. p.day, p.ttl)
