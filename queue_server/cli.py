@@ -9,6 +9,7 @@ import json
 import resource
 import sys
 from collections.abc import Awaitable, Callable
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -174,9 +175,15 @@ def parser() -> argparse.ArgumentParser:
     revoke = tsub.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("id")
     token.set_defaults(func=cmd_token)
+    # Commands of the other packages (kiosk-agent: ticket_printer) plug in
+    # through entry points, so queue_server imports nothing from them.
+    for entry in entry_points(group="madoguchi.cli"):
+        entry.load()(sub)
+    known = set(sub.choices)
     for name, text in (("phone", "telephony process"), ("kiosk-agent", "kiosk hardware agent")):
-        sub.add_parser(name, help=f"{text} (not yet available)").set_defaults(
-            func=cmd_not_yet(name))
+        if name not in known:
+            sub.add_parser(name, help=f"{text} (not yet available)").set_defaults(
+                func=cmd_not_yet(name))
     return p
 
 

@@ -1,0 +1,68 @@
+"""``madoguchi kiosk-agent``: plugged into the ``madoguchi`` command through
+the ``madoguchi.cli`` entry point group (queue_server imports nothing from
+here)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+TOKEN_ENV = "MADOGUCHI_KIOSK_TOKEN"
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("kiosk-agent", help="kiosk PC agent: prints the kiosk's tickets")
+    p.add_argument("--server", required=True, help="the server, e.g. https://madoguchi.example")
+    p.add_argument("--token", help=f"the kiosk's device token (better: ${TOKEN_ENV}, which "
+                                   "other users of the PC cannot see in the process list)")
+    p.add_argument("--printer", required=True,
+                   help="tcp://host:9100 | usb:VID:PID | serial:/dev/ttyUSB0 | file:/dev/usb/lp0")
+    p.add_argument("--card-reader", help="PC/SC reader name (My Number card; later)")
+    p.add_argument("--state-dir", default="var/kiosk-agent",
+                   help="where the agent remembers printed jobs")
+    p.add_argument("--kanji", action="store_true",
+                   help="print text in the printer's kanji mode (Shift-JIS) instead of images")
+    p.add_argument("--image-qr", action="store_true",
+                   help="print the QR as an image (printers without native QR)")
+    p.add_argument("--trust-without-status", action="store_true",
+                   help="print to a printer that cannot report its status")
+    p.set_defaults(func=run)
+
+
+def run(settings: Any, args: argparse.Namespace) -> int:
+    from .agent import KioskAgent
+    from .connections import PrinterURLError, parse_printer_url
+    from .escpos_out import EscposOptions
+    from .printing import PrintOptions
+
+    token = args.token or os.environ.get(TOKEN_ENV, "")
+    if not token:
+        print(f"error: give the kiosk token with ${TOKEN_ENV} or --token", file=sys.stderr)
+        return 2
+    try:
+        parse_printer_url(args.printer)
+    except PrinterURLError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    options = PrintOptions(escpos=EscposOptions(kanji=args.kanji, native_qr=not args.image_qr),
+                           trust_without_status=args.trust_without_status)
+    agent = KioskAgent(args.server, token, args.printer, Path(args.state_dir), options=options)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await agent.run(stop)
+
+    asyncio.run(main())
+    return 0
