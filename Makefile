@@ -13,8 +13,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The demo prints how to log in: the URL, the admin login name, and the file
+# (var/demo-login.txt) holding its password, made at random on the first run.
 run: $(STAMP)
-	$(BIN)/madoguchi demo --tokens var/demo-tokens.json
+	$(BIN)/madoguchi demo --tokens var/demo-tokens.json --login var/demo-login.txt
 	$(BIN)/madoguchi serve
 
 test: $(STAMP)

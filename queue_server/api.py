@@ -7,16 +7,14 @@ import contextlib
 import json
 import re
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from . import api_models as m
-from . import calendar
+from . import calendar, sessions
 from .auth import Principal
-from .clock import zone
 from .context import AppContext, ctx
 from .errors import MadoguchiError
 from .office_config import ID_PATTERN, Office
@@ -47,7 +45,13 @@ async def parse(request: web.Request, model: type[B]) -> B:
 
 
 async def principal(request: web.Request) -> Principal:
+    """Who sends the request: a device or tool by its bearer token, or a
+    logged-in person by the session cookie (then Origin and, for
+    state-changing methods, the CSRF token are checked: queue_server.sessions).
+    A bearer header wins; it is never sent by a browser on its own."""
     header = request.headers.get("Authorization", "")
+    if not header and sessions.has_cookie(request):
+        return await sessions.principal(request)
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise MadoguchiError("unauthorized")
@@ -103,9 +107,7 @@ async def list_services(request: web.Request) -> web.Response:
 def opening_now(office: Office, now: float) -> dict[str, Any]:
     """Today's hours in the office's zone and whether it is open now (the
     kiosk's closed screen, the queue-join button)."""
-    today = calendar.day(office, datetime.fromtimestamp(now, zone(office.timezone)).date())
-    is_open = bool(today.open and today.opens and today.closes
-                   and today.opens.timestamp() <= now < today.closes.timestamp())
+    today, is_open = calendar.open_now(office, now)
     return {"open_now": is_open, "today": {
         "date": today.date.isoformat(), "open": today.open, "closed_reason": today.closed_reason,
         "opens": today.opens.isoformat() if today.opens else None,

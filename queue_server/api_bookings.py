@@ -9,6 +9,7 @@ import segno
 from aiohttp import web
 
 from . import api_models as m
+from . import sessions
 from .api import json_response, known_office, parse, principal, ticket_id, unknown_ticket
 from .auth import Principal
 from .bookings import add_days, parse_date
@@ -20,7 +21,10 @@ BOOKING_TOKEN = r"[a-z0-9][a-z0-9_-]{0,39}\.[A-Za-z0-9_-]{32,64}"
 
 
 async def optional_principal(request: web.Request) -> Principal | None:
-    return await principal(request) if "Authorization" in request.headers else None
+    """A device token or a logged-in clerk; None for the public."""
+    if "Authorization" in request.headers or sessions.has_cookie(request):
+        return await principal(request)
+    return None
 
 
 def client_ip(request: web.Request) -> str:

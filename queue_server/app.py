@@ -14,7 +14,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from . import api, api_bookings, api_printing, api_stats, jobs, openapi, websockets
+from . import (
+    api,
+    api_bookings,
+    api_printing,
+    api_stats,
+    jobs,
+    login_pages,
+    openapi,
+    websockets,
+)
 from .auth import Tokens
 from .bookings import Bookings
 from .clock import Clock, system_clock
@@ -129,6 +138,7 @@ def create_app(settings: Settings, redis: Redis | None = None,
     app.router.add_routes(api_printing.routes)
     app.router.add_routes(api_stats.routes)
     websockets.setup(app)
+    login_pages.setup(app, clock)  # /login, /logout, /account/password, /api/v1/session
     app.router.add_get("/api/v1/openapi.json", openapi_json, name="openapi")
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_get("/readyz", readyz, name="readyz")

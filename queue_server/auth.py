@@ -1,4 +1,5 @@
-"""Bearer tokens for devices and staff tools.
+"""Who may do what: roles and permissions, and bearer tokens for devices
+and staff tools (people log in instead: queue_server.users, .sessions).
 
 A token is 256 random bits shown once; Redis keeps only its SHA-256 (a
 high-entropy secret needs no slow hash), with the role and the office it is
@@ -21,15 +22,24 @@ from .keys import token_index, token_key
 
 Role = Literal["staff", "kiosk", "display", "phone", "admin"]
 ROLES: tuple[str, ...] = ("staff", "kiosk", "display", "phone", "admin")
+# Roles of staff accounts (people who log in; queue_server.users). `staff`
+# and `admin` mean the same as the device-token roles of those names;
+# `manager` exists only for people: an office manager of their offices.
+USER_ROLES: tuple[str, ...] = ("admin", "manager", "staff")
 ALL_OFFICES = "*"
 PREFIX = "mg_"
 
 # What each role may do. Public reads need no token at all.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "issue_ticket": frozenset({"kiosk", "staff", "admin", "phone"}),
-    "counter_action": frozenset({"staff", "admin"}),
-    "ticket_admin": frozenset({"staff", "admin"}),
-    "show_presence": frozenset({"display", "kiosk", "staff", "admin"}),
+    "issue_ticket": frozenset({"kiosk", "staff", "manager", "admin", "phone"}),
+    "counter_action": frozenset({"staff", "manager", "admin"}),
+    "ticket_admin": frozenset({"staff", "manager", "admin"}),
+    "show_presence": frozenset({"display", "kiosk", "staff", "manager", "admin"}),
+    # Configure an office (services, counters, hours, texts), see its statistics.
+    "manage_office": frozenset({"manager", "admin"}),
+    # Municipality-wide: accounts, device tokens, every office. Checked with
+    # office=ALL_OFFICES, which only an all-offices principal passes.
+    "admin": frozenset({"admin"}),
 }
 
 
@@ -39,12 +49,37 @@ class Principal:
     role: str
     office: str
     label: str
+    # A logged-in person (session) may have several offices; a device token
+    # has one (`office`). `user` is the login name; "" for device tokens.
+    offices: frozenset[str] = frozenset()
+    user: str = ""
+
+    @property
+    def scope(self) -> frozenset[str]:
+        """The offices this principal may act in (may hold ALL_OFFICES)."""
+        return self.offices or frozenset({self.office})
+
+    def may_act_in(self, office: str) -> bool:
+        return ALL_OFFICES in self.scope or office in self.scope
 
     def require(self, permission: str, office: str) -> None:
+        kind = "account" if self.user else "token"
         if self.role not in PERMISSIONS[permission]:
-            raise MadoguchiError("forbidden", f"A {self.role} token may not do this.")
-        if self.office not in (ALL_OFFICES, office):
-            raise MadoguchiError("forbidden", "This token belongs to another office.")
+            raise MadoguchiError("forbidden", f"A {self.role} {kind} may not do this.")
+        if not self.may_act_in(office):
+            raise MadoguchiError("forbidden", f"This {kind} belongs to another office.")
+
+
+def session_principal(session_id: str, name: str, role: str, offices: tuple[str, ...],
+                      display_name: str = "") -> Principal:
+    """The principal of a logged-in person. `session_id`: a short public
+    reference to the session (never the secret cookie value)."""
+    scope = frozenset(offices)
+    # No offices (should not happen: accounts are checked) means no office,
+    # never all of them: "" is no office id.
+    first = ALL_OFFICES if ALL_OFFICES in scope else (offices[0] if offices else "")
+    return Principal(session_id, role, first, display_name or name,
+                     offices=scope or frozenset({""}), user=name)
 
 
 def _digest(token: str) -> str:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import getpass
 import json
 import resource
+import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from importlib.metadata import entry_points
@@ -17,11 +19,13 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from . import logs
-from .auth import ALL_OFFICES, ROLES, Tokens
+from .auth import ALL_OFFICES, ROLES, USER_ROLES, Tokens
 from .connections import connect
 from .engine import Engine
 from .errors import MadoguchiError
+from .sessions import Sessions
 from .settings import Settings
+from .users import Users, check_name, check_password, password_problem
 
 
 def _with_redis(settings: Settings, work: Callable[[Redis], Awaitable[Any]]) -> Any:
@@ -85,6 +89,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         print(f"demo loaded: {len(ids)} offices ({', '.join(ids)})")
         if args.tokens:
             await _demo_tokens(redis, settings, Path(args.tokens))
+        if args.login:
+            await _demo_login(redis, settings, Path(args.login))
 
     _with_redis(settings, work)
     return 0
@@ -146,6 +152,113 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
 
+DEMO_USER = "demo-admin"
+DEMO_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # nothing to misread (l/1, o/0)
+
+
+def _new_password(name: str) -> str:
+    """Four groups of four random characters (about 79 bits)."""
+    while True:
+        password = "-".join("".join(secrets.choice(DEMO_ALPHABET) for _ in range(4))
+                            for _ in range(4))
+        if password_problem(password, name) is None:
+            return password
+
+
+def _saved_password(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    for line in path.read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "password" and value.strip():
+            return value.strip()
+    return None
+
+
+async def _demo_login(redis: Redis, settings: Settings, path: Path) -> None:
+    """A demo admin account whose password is made once, at random, and
+    kept in `path` (never a fixed password: a demo left running on a
+    network must not open with a published one)."""
+    users, sessions = Users(redis, settings.tenant), Sessions(redis, settings.tenant)
+    password = _saved_password(path)
+    user = await users.get(DEMO_USER)
+    if user is None:
+        password = password if password and password_problem(password, DEMO_USER) is None \
+            else _new_password(DEMO_USER)
+        await users.create(DEMO_USER, password, "admin", display_name="デモ管理者 (demo admin)")
+    elif password is None or not await users.password_matches(user, password):
+        password = _new_password(DEMO_USER)
+        await users.set_password(DEMO_USER, password)
+        await sessions.revoke_user(DEMO_USER)
+    if user is not None and user.disabled:
+        await users.set_disabled(DEMO_USER, False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"url: {settings.public_base_url}/login\nname: {DEMO_USER}\n"
+                    f"password: {password}\n")
+    path.chmod(0o600)
+    print(f"demo login: {settings.public_base_url}/login")
+    print(f"  name:     {DEMO_USER} (admin, every office)")
+    print(f"  password: in {path}")
+
+
+def _ask_password(name: str) -> str:
+    """Asked twice, never echoed; the rules are checked before the second ask."""
+    first = getpass.getpass(f"new password for {name}: ")
+    check_password(first, name)
+    if getpass.getpass("the same password again: ") != first:
+        raise MadoguchiError("password_mismatch")
+    return first
+
+
+def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(redis: Redis) -> int:
+        users, sessions = Users(redis, settings.tenant), Sessions(redis, settings.tenant)
+        if args.user_cmd == "create":
+            offices = args.office or []
+            if args.role == "admin" and offices:
+                print("an admin covers every office: leave out --office", file=sys.stderr)
+                return 2
+            if args.role != "admin" and not offices:
+                print("--office is required for this role", file=sys.stderr)
+                return 2
+            check_name(args.name)
+            if await users.get(args.name) is not None:
+                raise MadoguchiError("user_exists")
+            engine = Engine(redis, settings.tenant)
+            for office in offices:
+                await engine.office(office)  # unknown_office
+            password = args.password or await asyncio.to_thread(_ask_password, args.name)
+            user = await users.create(args.name, password, args.role, offices,
+                                      args.display_name or "")
+            print(f"created {user.name} ({user.role}, {','.join(user.offices)})")
+        elif args.user_cmd == "list":
+            for user in await users.list():
+                state = "disabled" if user.disabled else "active"
+                print(f"{user.name:24} {user.role:8} {','.join(user.offices):30} {state:8} "
+                      f"{user.display_name}")
+        elif args.user_cmd in ("disable", "enable"):
+            user = await users.set_disabled(args.name, args.user_cmd == "disable")
+            ended = await sessions.revoke_user(user.name) if args.user_cmd == "disable" else 0
+            print(f"{args.user_cmd}d {user.name}" + (f" ({ended} sessions ended)"
+                                                     if ended else ""))
+        elif args.user_cmd == "password":
+            user = await users.require(args.name)
+            password = args.password or await asyncio.to_thread(_ask_password, user.name)
+            await users.set_password(user.name, password)
+            ended = await sessions.revoke_user(user.name)
+            print(f"password of {user.name} changed ({ended} sessions ended)")
+        return 0
+
+    try:
+        return _with_redis(settings, work)
+    except MadoguchiError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except (EOFError, KeyboardInterrupt):  # no terminal to ask on, or Ctrl-C
+        print("error: no password given (use a terminal, or --password)", file=sys.stderr)
+        return 2
+
+
 def cmd_not_yet(name: str) -> Callable[[Settings, argparse.Namespace], int]:
     def run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"madoguchi {name}: not yet available in this version.", file=sys.stderr)
@@ -164,6 +277,8 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load Kitakyushu's 7 ward offices as demo data")
     demo.add_argument("--closed", action="store_true", help="leave the counters closed")
     demo.add_argument("--tokens", metavar="FILE", help="create demo tokens, kept in FILE")
+    demo.add_argument("--login", metavar="FILE",
+                      help="create the demo admin account; its password is kept in FILE")
     demo.set_defaults(func=cmd_demo)
     token = sub.add_parser("token", help="device and tool tokens")
     tsub = token.add_subparsers(dest="token_cmd", required=True)
@@ -175,6 +290,24 @@ def parser() -> argparse.ArgumentParser:
     revoke = tsub.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("id")
     token.set_defaults(func=cmd_token)
+    user = sub.add_parser("user", help="staff accounts (people who log in)")
+    usub = user.add_subparsers(dest="user_cmd", required=True)
+    ucreate = usub.add_parser("create", help="create an account (asks for the password twice)")
+    ucreate.add_argument("--role", required=True, choices=USER_ROLES)
+    ucreate.add_argument("--name", required=True, help="login name: a-z, 0-9, '.', '_', '-'")
+    ucreate.add_argument("--office", action="append", metavar="ID",
+                         help="an office of a manager or clerk (repeat for several)")
+    ucreate.add_argument("--display-name", help="the name shown on screens, e.g. 窓口 花子")
+    ucreate.add_argument("--password", help="instead of asking (visible to other users of "
+                                            "this computer: prefer the question)")
+    usub.add_parser("list", help="list accounts (never the passwords)")
+    for name, text in (("disable", "disable an account and end its sessions"),
+                       ("enable", "enable a disabled account")):
+        usub.add_parser(name, help=text).add_argument("name")
+    upassword = usub.add_parser("password", help="set a new password (ends all sessions)")
+    upassword.add_argument("name")
+    upassword.add_argument("--password", help="instead of asking")
+    user.set_defaults(func=cmd_user)
     # Commands of the other packages (kiosk-agent: ticket_printer) plug in
     # through entry points, so queue_server imports nothing from them.
     for entry in entry_points(group="madoguchi.cli"):
