@@ -2,7 +2,10 @@
 
 - `/book/{office}`: service → date → time → phone → confirm → done.
 - `/b/{token}`: the booking's manage page (the SMS link): view, cancel,
-  check-in later.
+  check in with the code shown on the lobby display.
+- `/here/{office}`: the lobby check-in page, opened from the QR code on the
+  lobby display (`?p=<4-digit code>`): checks in the bookings and remote
+  tickets this phone has saved, in one press each.
 - `/static/checkin/...`: their ES modules, CSS and message catalogs
   (`static/i18n/book.<lang>.json`); no build step, nothing from elsewhere.
 
@@ -35,7 +38,15 @@ async def manage_page(request: web.Request) -> web.StreamResponse:
     return page(STATIC / "book" / "manage.html", private=True)
 
 
+async def here_page(request: web.Request) -> web.StreamResponse:
+    """Private: its address carries the lobby's presence code, which must
+    not stay in a shared cache or leave in a Referer."""
+    known = await office_known(request, request.match_info["office"])
+    return page(STATIC / "here" / "here.html", status=200 if known else 404, private=True)
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/book/{office}", book_page, name="book_page")
     app.router.add_get("/b/{token:[A-Za-z0-9._~-]{8,200}}", manage_page, name="booking_manage_page")
+    app.router.add_get("/here/{office}", here_page, name="here_page")
     add_static(app, PREFIX, STATIC, "checkin_static")

@@ -182,13 +182,16 @@ class Bookings:
 
     def _booking(self, office: Office, b: dict[str, Any], *, reveal: bool = False
                  ) -> dict[str, Any]:
-        tz = office.timezone
+        tz, s = office.timezone, office.booking
         return {
             "id": b["id"],
             "office": office.id,
             "service": b["service"],
             "slot_start": iso_ms(b["slot"], tz),
             "slot_end": iso_ms(b["slot_end"], tz),
+            # The window the kiosk and the smartphone may check in (office settings).
+            "checkin_opens": iso_ms(int(b["slot"]) - s.checkin_before_minutes * 60_000, tz),
+            "checkin_closes": iso_ms(int(b["slot"]) + s.checkin_after_minutes * 60_000, tz),
             "status": b["status"],
             "code": b["code"],
             "lang": b["lang"],
@@ -317,6 +320,9 @@ class Bookings:
         """A remote ticket: never called before arrival; keeps its place. With
         a mobile `phone` (and SMS configured) it gets "near" and "come now"
         messages; `sms` in the answer says whether it will."""
+        office = await self.engine.office(office_id)
+        if not calendar.open_now(office, self.engine.clock())[1]:
+            raise MadoguchiError("office_closed")
         sms_state, e164 = "none", ""
         if phone:
             e164 = parse_japanese_phone(phone)
@@ -333,7 +339,6 @@ class Bookings:
         wait = next((s["estimated_wait_minutes"] for s in status["services"]
                      if s["id"] == service_id), None)
         if wait is not None:
-            office = await self.engine.office(office_id)
             # Ask them back a little before their turn: 80 % of the estimate,
             # rounded down to 5 minutes, so they are in the lobby when called.
             back = self.engine.clock() + math.floor(wait * 0.8 / 5) * 5 * 60

@@ -67,3 +67,12 @@ def today(office: Office, now: float) -> date:
 
 def dates(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def open_now(office: Office, now: float) -> tuple[Day, bool]:
+    """The office's business day at `now` (its own time zone) and whether it
+    is open at that moment."""
+    info = day(office, today(office, now))
+    is_open = bool(info.open and info.opens and info.closes
+                   and info.opens.timestamp() <= now < info.closes.timestamp())
+    return info, is_open

@@ -11,6 +11,7 @@ import pytest
 from redis.asyncio import Redis
 
 from queue_server import calendar
+from tests.conftest import ManualClock
 from tests.servers import AppHarness, app_harness
 from tests.test_bookings import OFFICE, booking_office
 
@@ -50,6 +51,9 @@ async def test_availability_and_booking_round_trip(api: AppHarness) -> None:
     assert booked["phone"].endswith("5678") and "1234" not in booked["phone"]
     view = await api.ok("GET", f"/api/v1/bookings/{booked['token']}")
     assert view["status"] == "booked" and view["name"] is None and view["lang"] == "vi"
+    slot_start = datetime.fromisoformat(first)
+    assert datetime.fromisoformat(view["checkin_opens"]) == slot_start - timedelta(minutes=30)
+    assert datetime.fromisoformat(view["checkin_closes"]) == slot_start + timedelta(minutes=15)
     again = await api.ok("GET", api.path(f"/availability?service=mynumber&date={day}"))
     assert again["slots"][0]["free"] == 1
     span = await api.ok("GET", api.path(f"/availability?service=mynumber&from={day}&to={day}"))
@@ -156,7 +160,7 @@ async def test_check_in_refusals_and_presence_code(api: AppHarness) -> None:
 
 
 async def test_ticket_qr_is_an_svg_of_the_smartphone_page(api: AppHarness) -> None:
-    joined = await api.ok("POST", api.path("/queue"), 201, json_body={"service": "shomei"})
+    joined = await api.issue()
     async with api.client.get(f"/api/v1/tickets/{joined['id']}/qr.svg") as resp:
         assert resp.status == 200 and resp.content_type == "image/svg+xml"
         assert "no-store" in resp.headers["Cache-Control"]
@@ -165,7 +169,17 @@ async def test_ticket_qr_is_an_svg_of_the_smartphone_page(api: AppHarness) -> No
     assert (status, body["error"]["code"]) == (404, "unknown_ticket")
 
 
-async def test_virtual_queue_join_and_arrive(api: AppHarness) -> None:
+@pytest.fixture
+async def open_api(redis: Redis, tenant: str) -> AsyncIterator[tuple[AppHarness, ManualClock]]:
+    """The app on a clock inside opening hours (Friday 10:00 in Kitakyushu)."""
+    clock = ManualClock()
+    async with app_harness(redis, tenant, booking_office(per_ip_per_hour=5),
+                           clock=clock) as harness:
+        yield harness, clock
+
+
+async def test_virtual_queue_join_and_arrive(open_api: tuple[AppHarness, ManualClock]) -> None:
+    api, clock = open_api
     joined = await api.ok("POST", api.path("/queue"), 201, json_body={"service": "shomei"})
     assert joined["state"] == "remote" and joined["sms"] == "none"
     status, body = await api.request("POST", api.path("/queue"),
@@ -185,3 +199,6 @@ async def test_virtual_queue_join_and_arrive(api: AppHarness) -> None:
         await api.ok("POST", api.path("/queue"), 201, json_body={"service": "shomei"})
     status, body = await api.request("POST", api.path("/queue"), json_body={"service": "shomei"})
     assert (status, body["error"]["code"]) == (429, "rate_limited")
+    clock.advance(7 * 3600 + 3600)  # 18:00, and a fresh hour for the limit
+    status, body = await api.request("POST", api.path("/queue"), json_body={"service": "shomei"})
+    assert (status, body["error"]["code"]) == (409, "office_closed")

@@ -1,6 +1,7 @@
 """The online booking pages /book/{office} and /b/{token} (checkin/booking_pages.py),
 driven in Debian's headless Chromium through Playwright against the real app
-and booking API on 127.0.0.1, plus checks of the message catalogs."""
+and booking API on 127.0.0.1, plus checks of the message catalogs (which the
+lobby page /here/{office} shares)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ from tests.servers import AppHarness, app_harness
 
 STATIC = Path(__file__).resolve().parent.parent / "checkin" / "static"
 BOOK = STATIC / "book"
+HERE = STATIC / "here"
+PAGE_DIRS = (BOOK, HERE)
 I18N = STATIC / "i18n"
 LANGS = ("ja", "en", "ko", "zh-Hans", "vi", "ja-easy")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -527,9 +530,13 @@ class _Keys(HTMLParser):
             self.text.append(data.strip())
 
 
+def page_files(pattern: str) -> list[Path]:
+    return sorted(path for folder in PAGE_DIRS for path in folder.glob(pattern))
+
+
 def html_keys() -> dict[str, _Keys]:
     out = {}
-    for path in sorted(BOOK.glob("*.html")):
+    for path in page_files("*.html"):
         parser = _Keys()
         parser.feed(path.read_text(encoding="utf-8"))
         out[path.name] = parser
@@ -538,7 +545,7 @@ def html_keys() -> dict[str, _Keys]:
 
 def js_keys(namespaces: set[str]) -> dict[str, set[str]]:
     out = {}
-    for path in sorted(BOOK.glob("*.js")):
+    for path in page_files("*.js"):
         found = {k for k in KEY_RE.findall(path.read_text(encoding="utf-8"))
                  if k.split(".")[0] in namespaces}
         out[path.name] = found
@@ -551,6 +558,7 @@ def test_every_key_used_is_in_every_catalog() -> None:
     used: dict[str, set[str]] = {name: p.keys for name, p in html_keys().items()}
     used.update(js_keys(namespaces))
     assert used["book.html"] and used["manage.html"] and used["book.js"]
+    assert used["here.html"] and used["here.js"]
     all_used = set().union(*used.values())
     for lang in LANGS:
         cat = catalog(lang)
@@ -575,7 +583,7 @@ def test_catalog_placeholders_match() -> None:
 def test_pages_carry_keys_not_text() -> None:
     for name, parser in html_keys().items():
         assert parser.text == [], f"{name} has text of its own: {parser.text}"
-    for path in BOOK.glob("*.js"):
+    for path in page_files("*.js"):
         source = path.read_text(encoding="utf-8")
         literals = re.findall(r'"((?:[^"\\\n]|\\.)*)"', source)
         worded = [s for s in literals if re.search(r"[^\x00-\x7f]", s)]

@@ -1,11 +1,13 @@
 // The public HTTP API (/api/v1, same origin). Failures throw ApiError with
-// the API's error code ("network" when the server could not be reached).
+// the API's error code ("network" when the server could not be reached) and
+// its details (e.g. when check-in opens), so pages can say more than the code.
 
 export class ApiError extends Error {
-  constructor(code, message, status = 0) {
+  constructor(code, message, status = 0, details = null) {
     super(message || code);
     this.code = code;
     this.status = status;
+    this.details = details || {};
   }
 }
 
@@ -32,7 +34,8 @@ export async function api(method, path, body) {
   }
   if (!response.ok) {
     const error = data && data.error ? data.error : {};
-    throw new ApiError(error.code || "internal", error.message || "", response.status);
+    throw new ApiError(error.code || "internal", error.message || "", response.status,
+      error.details);
   }
   return data;
 }

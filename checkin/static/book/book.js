@@ -1,20 +1,27 @@
 // The online booking page /book/{office}:
-// service → date → time → phone (+ name) → confirm → done.
+// service → date → time → phone (+ name) → confirm → done,
+// or, for a service that takes walk-ins while the office is open today:
+// service (→ date) → join today's queue (+ optional mobile number) → number.
 //
 // One page, one section per step. Each step change moves the keyboard focus
 // to the step's heading (a screen reader reads it), updates the polite
 // progress line and pushes a history entry, so the phone's back button goes
 // back one step. Nothing here runs on a timer: nobody is hurried.
+//
+// "Today" and whether the office is open now are the server's (the services
+// answer), not the phone's clock, which may be wrong or in another zone.
 
 import { showError as showAlert, clearError as clearAlert } from "./alert.js";
 import { api, enc } from "./api.js";
+import { ticketUrl } from "./checkin.js";
 import {
   addDays, applyI18n, chooseLang, currentLang, dayOf, errorText, formatDay, formatShortDay,
   formatTime, markLangSwitch, putName, rememberInUrl, renderLangSwitch, setLang, t,
 } from "./i18n.js";
+import { rememberBooking, rememberTicket } from "./saved.js";
 
-const STEPS = ["service", "date", "time", "phone", "confirm", "done"];
-const NUMBERED = 5; // "step n of 5": done is not a step to take
+const STEPS = ["service", "date", "time", "phone", "confirm", "done", "queue", "queued"];
+const NUMBERED = 5; // "step n of 5" for the booking steps; the others are not counted
 const DAYS_PER_PAGE = 14;
 const MAX_PAGES = 3; // six weeks: bookings open about a month ahead
 
@@ -30,6 +37,23 @@ const SMS_KEYS = {
   "not_mobile": "done.sms_not_mobile",
   "disabled": "done.sms_disabled",
 };
+// What the "your turn is near" SMS of a queue ticket will do.
+const QUEUE_SMS_KEYS = {
+  "on": "queued.sms_queued",
+  "queued": "queued.sms_queued",
+  "sent": "queued.sms_queued",
+  "not_mobile": "queued.sms_not_mobile",
+  "disabled": "queued.sms_disabled",
+  "sms_limit_phone": "queued.sms_limit",
+  "sms_limit_office": "queued.sms_limit",
+};
+// Joining the queue fails differently from booking: say it in its own words.
+const QUEUE_ERROR_KEYS = {
+  "rate_limited": "queue.error_rate_limited",
+  "office_closed": "queue.error_closed",
+  "queue_closed": "queue.error_closed",
+};
+const PHONE_ERRORS = new Set(["invalid_phone", "not_mobile"]);
 
 const $ = (id) => document.getElementById(id);
 const officeId = decodeURIComponent(location.pathname.split("/")[2] || "");
@@ -37,7 +61,8 @@ const officeId = decodeURIComponent(location.pathname.split("/")[2] || "");
 const state = {
   step: null,
   office: null, // {id, names, timezone}
-  services: [],
+  services: [], // bookable
+  walkIns: [], // take walk-ins but cannot be booked: today's queue only
   service: null,
   days: [],
   nextFrom: null,
@@ -48,13 +73,32 @@ const state = {
   phone: "",
   name: "",
   booking: null,
+  queueService: null,
+  queuePhone: "",
+  ticket: null,
+  today: null, // the office's date today, "YYYY-MM-DD", from the services answer
+  openNow: false, // the office is open now: today's queue can be joined
   error: null, // the error shown, re-rendered on a language change
-  phoneError: null,
+  fieldErrors: {}, // input id -> its error, re-rendered on a language change
   busy: false,
 };
 
 function tz() {
   return (state.office && state.office.timezone) || "Asia/Tokyo";
+}
+
+// Today's queue can be joined while the office is open (the server says so
+// when the page loads and when a service is chosen; it refuses otherwise).
+function queueOpen() {
+  return state.openNow;
+}
+
+function waitText(service) {
+  const waiting = Number(service.waiting) || 0;
+  const minutes = service.estimated_wait_minutes;
+  if (waiting === 0) return t("queue.wait_none");
+  if (minutes === null || minutes === undefined) return t("queue.wait_unknown", { n: waiting });
+  return t("queue.wait_now", { n: waiting, minutes });
 }
 
 // --- messages -------------------------------------------------------------
@@ -103,7 +147,15 @@ function serviceChoice(service) {
     sub.textContent = t("service.konbini");
     button.append(sub);
   }
+  button.dataset.service = service.id;
   button.addEventListener("click", () => pickService(service));
+  return button;
+}
+
+function queueChoice(service) {
+  const button = choiceButton("", waitText(service), () => joinQueueFor(service));
+  putName(button.querySelector(".choice-main"), service.names);
+  button.dataset.service = service.id;
   return button;
 }
 
@@ -116,6 +168,13 @@ function renderService() {
     list.append(item);
   }
   $("service-none").hidden = state.services.length > 0;
+  const walkIns = queueOpen() ? state.walkIns : [];
+  $("queue-offer").hidden = walkIns.length === 0;
+  $("queue-service-list").replaceChildren(...walkIns.map((service) => {
+    const item = document.createElement("li");
+    item.append(queueChoice(service));
+    return item;
+  }));
 }
 
 function unavailableRow(mainText, subText, subLang) {
@@ -169,6 +228,10 @@ function dayItem(day) {
 
 function renderDate() {
   $("date-service").textContent = t("date.chosen_service", { service: nameText(state.service) });
+  const instead = Boolean(state.service.walk_in) && queueOpen();
+  $("queue-instead-box").hidden = !instead;
+  if (instead) $("queue-instead-text").textContent = t("queue.instead_help", {
+    wait: waitText(state.service) });
   const list = $("date-list");
   list.replaceChildren(...state.days.map(dayItem));
   const any = state.days.some((d) => d.open && d.free > 0);
@@ -200,6 +263,40 @@ function renderTime() {
 function renderPhone() {
   $("phone").value = state.phone;
   $("name").value = state.name;
+}
+
+function renderQueue() {
+  const service = state.queueService;
+  $("queue-service").textContent = t("date.chosen_service", { service: nameText(service) });
+  $("queue-wait").textContent = waitText(service);
+  $("queue-phone").value = state.queuePhone;
+}
+
+// come_back_by: an ISO 8601 time (or just "HH:MM"); none, or not after the
+// ticket was issued (the server's "now"; nobody is waiting), means come now.
+function comeBackText(ticket) {
+  const value = ticket.come_back_by;
+  if (typeof value === "string" && /^\d{1,2}:\d{2}$/.test(value)) return value;
+  const back = Date.parse(value || "");
+  const issued = Date.parse(ticket.issued_at || "");
+  if (!Number.isFinite(back) || back - issued < 60_000) return t("queued.come_now");
+  return formatTime(value, tz());
+}
+
+function renderQueued() {
+  const ticket = state.ticket;
+  $("q-number").textContent = ticket.number || "";
+  fillName($("q-office"), state.office.names);
+  fillName($("q-service"), state.queueService.names);
+  $("q-back").textContent = comeBackText(ticket);
+  let smsKey = "queued.no_sms";
+  if (state.queuePhone) {
+    smsKey = QUEUE_SMS_KEYS[ticket.sms]
+      || (String(ticket.sms || "").startsWith("sms_limit") ? "queued.sms_limit"
+        : "queued.sms_disabled");
+  }
+  $("q-sms").textContent = t(smsKey, { phone: state.queuePhone });
+  $("ticket-link").href = ticketUrl(ticket.id);
 }
 
 function nameText(names) {
@@ -258,7 +355,13 @@ function renderDone() {
 const RENDER = {
   service: renderService, date: renderDate, time: renderTime,
   phone: renderPhone, confirm: renderConfirm, done: renderDone,
+  queue: renderQueue, queued: renderQueued,
 };
+
+function progressText(step) {
+  const n = STEPS.indexOf(step) + 1;
+  return n <= NUMBERED ? t("common.progress", { n, total: NUMBERED }) : "";
+}
 
 function renderTitle() {
   const office = state.office ? nameText(state.office.names) : "";
@@ -276,6 +379,8 @@ function ready(step) {
     case "phone": return Boolean(state.slot);
     case "confirm": return Boolean(state.slot && state.phone);
     case "done": return Boolean(state.booking);
+    case "queue": return Boolean(state.queueService);
+    case "queued": return Boolean(state.queueService && state.ticket);
     default: return false;
   }
 }
@@ -286,8 +391,7 @@ function showStep(step, { push = true, focus = true, keepError = false } = {}) {
   state.step = step;
   for (const name of STEPS) $("step-" + name).hidden = name !== step;
   RENDER[step]();
-  const n = STEPS.indexOf(step) + 1;
-  $("progress").textContent = step === "done" ? "" : t("common.progress", { n, total: NUMBERED });
+  $("progress").textContent = progressText(step);
   if (push) history.pushState({ step }, "", location.href);
   if (focus) $("h-" + step).focus();
 }
@@ -300,8 +404,9 @@ function back() {
 window.addEventListener("popstate", (event) => {
   const step = event.state && event.state.step;
   if (!step || !STEPS.includes(step)) return;
-  if (state.step === "done" && step !== "done") {
-    // The booking is made: going back starts a new one, never resends it.
+  if ((state.step === "done" || state.step === "queued") && step !== state.step) {
+    // The booking is made (or the number taken): going back starts afresh,
+    // never sends it again.
     resetBooking();
     history.replaceState({ step: "service" }, "", location.href);
     showStep("service", { push: false });
@@ -313,12 +418,12 @@ window.addEventListener("popstate", (event) => {
 function resetBooking() {
   Object.assign(state, {
     service: null, days: [], nextFrom: null, pages: 0, date: null, slots: [], slot: null,
-    booking: null,
+    booking: null, queueService: null, ticket: null,
   });
 }
 
 async function loadDays() {
-  const from = state.nextFrom || dayOf(new Date(), tz());
+  const from = state.nextFrom || state.today || dayOf(new Date(), tz());
   const to = addDays(from, DAYS_PER_PAGE - 1);
   const res = await api("GET", `/offices/${enc(officeId)}/availability?service=${
     enc(state.service.id)}&from=${from}&to=${to}`);
@@ -381,23 +486,24 @@ function normalisePhone(raw) {
     .trim();
 }
 
-// The phone field's own error: {key} (a catalog key) or {error} (from the
-// API), or null to clear it. Kept so a language change can re-render it.
-function phoneError(spec) {
-  state.phoneError = spec;
-  const input = $("phone");
-  const box = $("phone-error");
+// A field's own error (the field `id`, its hint `id-hint`, its error box
+// `id-error`): {key} (a catalog key) or {error} (from the API), or null to
+// clear it. Kept so a language change can re-render it.
+function fieldError(id, spec) {
+  state.fieldErrors[id] = spec;
+  const input = $(id);
+  const box = $(id + "-error");
   if (!spec) {
     box.hidden = true;
     box.textContent = "";
     input.removeAttribute("aria-invalid");
-    input.setAttribute("aria-describedby", "phone-hint");
+    input.setAttribute("aria-describedby", id + "-hint");
     return;
   }
   box.textContent = spec.key ? t(spec.key) : errorText(spec.error);
   box.hidden = false;
   input.setAttribute("aria-invalid", "true");
-  input.setAttribute("aria-describedby", "phone-error phone-hint");
+  input.setAttribute("aria-describedby", `${id}-error ${id}-hint`);
 }
 
 function submitPhone(event) {
@@ -405,11 +511,11 @@ function submitPhone(event) {
   const phone = normalisePhone($("phone").value);
   state.name = $("name").value.trim();
   if (!/[0-9]/.test(phone)) {
-    phoneError({ key: phone ? "error.invalid_phone" : "phone.required" });
+    fieldError("phone", { key: phone ? "error.invalid_phone" : "phone.required" });
     $("phone").focus();
     return;
   }
-  phoneError(null);
+  fieldError("phone", null);
   state.phone = phone;
   showStep("confirm");
 }
@@ -425,7 +531,7 @@ function submitBooking() {
       if (error.code === "invalid_phone") {
         // Back to the number, with the reason next to the field.
         showStep("phone");
-        phoneError({ error });
+        fieldError("phone", { error });
         $("phone").focus();
         return;
       }
@@ -435,6 +541,8 @@ function submitBooking() {
       }
       return;
     }
+    rememberBooking({ ...state.booking, office: state.booking.office || officeId },
+      state.booking.token);
     // The done page replaces the confirm step: back never resends.
     history.replaceState({ step: "done" }, "", location.href);
     showStep("done", { push: false });
@@ -454,6 +562,70 @@ function bookAnother() {
   showStep("service");
 }
 
+// The services' waiting counts and estimates, fresh for the queue step.
+async function refreshServices() {
+  const res = await api("GET", `/offices/${enc(officeId)}/services`);
+  takeServices(res);
+  const id = state.queueService && state.queueService.id;
+  state.queueService = (res.services || []).find((s) => s.id === id) || state.queueService;
+}
+
+function takeServices(res) {
+  const all = res.services || [];
+  state.services = all.filter((s) => s.bookable);
+  state.walkIns = all.filter((s) => s.walk_in && !s.bookable);
+  state.openNow = res.open_now === true;
+  if (res.today && res.today.date) state.today = res.today.date;
+}
+
+function joinQueueFor(service) {
+  busy(async () => {
+    state.queueService = service;
+    state.ticket = null;
+    fieldError("queue-phone", null);
+    await refreshServices();
+    if (!queueOpen()) {
+      // Closed since the page was loaded: say so where the offer was.
+      RENDER[state.step]();
+      showError({ code: "office_closed", key: "queue.error_closed" });
+      return;
+    }
+    showStep("queue");
+  });
+}
+
+function submitQueue(event) {
+  event.preventDefault();
+  const phone = normalisePhone($("queue-phone").value);
+  if (phone && !/[0-9]/.test(phone)) {
+    fieldError("queue-phone", { key: "error.invalid_phone" });
+    $("queue-phone").focus();
+    return;
+  }
+  fieldError("queue-phone", null);
+  state.queuePhone = phone;
+  busy(async () => {
+    const body = { service: state.queueService.id, lang: currentLang() };
+    if (phone) body.phone = phone;
+    try {
+      state.ticket = await api("POST", `/offices/${enc(officeId)}/queue`, body);
+    } catch (error) {
+      if (PHONE_ERRORS.has(error.code)) {
+        fieldError("queue-phone", { error });
+        $("queue-phone").focus();
+        return;
+      }
+      if (QUEUE_ERROR_KEYS[error.code]) error.key = QUEUE_ERROR_KEYS[error.code];
+      showError(error);
+      return;
+    }
+    rememberTicket({ ...state.ticket, office: state.ticket.office || officeId });
+    // The number replaces the queue step: back never takes a second one.
+    history.replaceState({ step: "queued" }, "", location.href);
+    showStep("queued", { push: false });
+  });
+}
+
 // --- language ---------------------------------------------------------------
 
 async function chooseLanguage(code) {
@@ -469,12 +641,10 @@ async function chooseLanguage(code) {
   renderTitle();
   if (state.step) {
     RENDER[state.step]();
-    const n = STEPS.indexOf(state.step) + 1;
-    $("progress").textContent = state.step === "done" ? ""
-      : t("common.progress", { n, total: NUMBERED });
+    $("progress").textContent = progressText(state.step);
   }
   if (state.error) showError(state.error, { focus: false });
-  if (state.phoneError) phoneError(state.phoneError);
+  for (const [id, spec] of Object.entries(state.fieldErrors)) if (spec) fieldError(id, spec);
 }
 
 // --- start ------------------------------------------------------------------
@@ -492,6 +662,8 @@ async function start() {
   $("submit").addEventListener("click", submitBooking);
   $("pick-other-time").addEventListener("click", otherTime);
   $("book-another").addEventListener("click", bookAnother);
+  $("queue-instead").addEventListener("click", () => joinQueueFor(state.service));
+  $("queue-form").addEventListener("submit", submitQueue);
 
   setLoading(true);
   try {
@@ -501,7 +673,7 @@ async function start() {
     ]);
     state.office = (offices.offices || []).find((o) => o.id === officeId)
       || { id: officeId, names: {}, timezone: "Asia/Tokyo" };
-    state.services = (services.services || []).filter((s) => s.bookable);
+    takeServices(services);
   } catch (error) {
     setLoading(false);
     showError(error, { focus: false });

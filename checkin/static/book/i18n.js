@@ -250,9 +250,19 @@ const ERROR_KEYS = {
   "unavailable": "error.unavailable",
   "internal": "error.internal",
   "network": "error.network",
+  "too_early": "error.too_early",
+  "too_late": "error.too_late",
+  "presence_required": "error.presence_required",
+  "unknown_ticket": "error.unknown_ticket",
+  "walk_in_not_allowed": "error.walk_in_not_allowed",
+  "not_remote": "error.not_remote",
 };
 
+// The text of an error: a page may set error.key (and error.params) to say
+// it more precisely where it knows more (when check-in opens, a queue that
+// is closed for today); kept on the error so a language change re-renders it.
 export function errorText(error) {
+  if (error && error.key) return t(error.key, error.params || {});
   const key = ERROR_KEYS[error && error.code];
   if (key && has(key)) return t(key);
   if (error && error.message) return error.message;
