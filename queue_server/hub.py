@@ -19,7 +19,8 @@ from redis.exceptions import RedisError
 from .events import Event, decode, last_id
 
 log = logging.getLogger(__name__)
-BLOCK_MS = 5_000
+# Below redis-py's 5 s socket timeout, or a quiet office's XREAD times out.
+BLOCK_MS = 2_000
 RETRY_SECONDS = 1.0
 QUEUE_LIMIT = 10_000
 
