@@ -19,11 +19,13 @@ TOKEN_ENV = "MADOGUCHI_KIOSK_TOKEN"
 
 def register(sub: Any) -> None:
     p = sub.add_parser("kiosk-agent", help="kiosk PC agent: prints the kiosk's tickets")
-    p.add_argument("--server", required=True, help="the server, e.g. https://madoguchi.example")
+    p.add_argument("--server", default=os.environ.get("MADOGUCHI_SERVER"),
+                   help="the server, e.g. https://madoguchi.example (or $MADOGUCHI_SERVER)")
     p.add_argument("--token", help=f"the kiosk's device token (better: ${TOKEN_ENV}, which "
                                    "other users of the PC cannot see in the process list)")
-    p.add_argument("--printer", required=True,
-                   help="tcp://host:9100 | usb:VID:PID | serial:/dev/ttyUSB0 | file:/dev/usb/lp0")
+    p.add_argument("--printer", default=os.environ.get("MADOGUCHI_PRINTER"),
+                   help="tcp://host:9100 | usb:VID:PID | serial:/dev/ttyUSB0 | file:/dev/usb/lp0 "
+                        "(or $MADOGUCHI_PRINTER)")
     p.add_argument("--card-reader", help="PC/SC reader name (My Number card; later)")
     p.add_argument("--state-dir", default="var/kiosk-agent",
                    help="where the agent remembers printed jobs")
@@ -42,6 +44,10 @@ def run(settings: Any, args: argparse.Namespace) -> int:
     from .escpos_out import EscposOptions
     from .printing import PrintOptions
 
+    if not args.server or not args.printer:
+        print("error: give --server and --printer (or $MADOGUCHI_SERVER, $MADOGUCHI_PRINTER)",
+              file=sys.stderr)
+        return 2
     token = args.token or os.environ.get(TOKEN_ENV, "")
     if not token:
         print(f"error: give the kiosk token with ${TOKEN_ENV} or --token", file=sys.stderr)
