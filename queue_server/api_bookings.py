@@ -57,12 +57,7 @@ async def book(request: web.Request) -> web.Response:
     app, office = await known_office(request)
     who = await optional_principal(request)
     body = await parse(request, m.Book)
-    try:
-        slot = datetime.fromisoformat(body.slot)
-    except ValueError as exc:
-        raise MadoguchiError("slot_unavailable", "slot must be an ISO 8601 time") from exc
-    if slot.tzinfo is None:
-        raise MadoguchiError("slot_unavailable", "slot needs its UTC offset (+09:00)")
+    slot = parse_slot(body.slot)
     channel, ip = "online", client_ip(request)
     if who is not None:
         who.require("issue_ticket", office)
@@ -95,6 +90,24 @@ async def cancel_booking(request: web.Request) -> web.Response:
     await parse(request, m.Body)
     with unknown_ticket("unknown_booking"):
         return json_response(await ctx(request).bookings.cancel(booking_token(request)))
+
+
+def parse_slot(text: str) -> datetime:
+    try:
+        slot = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise MadoguchiError("slot_unavailable", "slot must be an ISO 8601 time") from exc
+    if slot.tzinfo is None:
+        raise MadoguchiError("slot_unavailable", "slot needs its UTC offset (+09:00)")
+    return slot
+
+
+@routes.post("/api/v1/bookings/{token}/change", name="change_booking")
+async def change_booking(request: web.Request) -> web.Response:
+    body = await parse(request, m.ChangeBooking)
+    with unknown_ticket("unknown_booking"):
+        return json_response(await ctx(request).bookings.change(booking_token(request),
+                                                                parse_slot(body.slot)))
 
 
 @routes.post("/api/v1/bookings/{token}/check-in", name="booking_check_in")

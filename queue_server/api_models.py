@@ -70,3 +70,7 @@ class JoinQueue(Body):
 class PrintRequest(Body):
     kiosk: str | None = Field(default=None, pattern=r"^[0-9a-f]{16}$",
                               description="Staff: the kiosk (token id) whose printer reprints")
+
+
+class ChangeBooking(Body):
+    slot: str = Field(max_length=40, description="New slot start, ISO 8601 with offset")

@@ -180,6 +180,41 @@ class Bookings:
             return Booked(booked, token)
         raise MadoguchiError("code_taken")
 
+    async def change(self, token: str, slot_start: datetime) -> dict[str, Any]:
+        """Move the booking to another slot of its service (the manage page's
+        "change"), atomically: full → slot_full and the booking is unchanged."""
+        office = await self.engine.office(office_of_token(token))
+        found = (await self.engine.run_script(office, "booking_view", token_digest(token), ""))[
+            "booking"]
+        service = office.service(found["service"])
+        if service is None:
+            raise MadoguchiError("unknown_service")
+        slot = slots.find(office, service, slot_start)
+        if slot is None:
+            day = calendar.day(office, slot_start.astimezone(zone(office.timezone)).date())
+            raise MadoguchiError("office_closed" if not day.open else "slot_unavailable")
+        reason = slots.bookable(office, service, slot, self._now(office))
+        if reason:
+            raise MadoguchiError(reason)
+        old_day = datetime.fromtimestamp(found["slot"] / 1000, zone(office.timezone))
+        params = {"slot": slot.start.isoformat(), "link": f"/b/{token}"}
+        phone, lang, bid = found["phone"], found["lang"], found["id"]
+        remind_at = self._reminder_at(office, slot)
+        reminder = [""] * SMS_ARGC if remind_at is None else self._sms(
+            office, phone, "reminder", lang, params, bid, not_before=remind_at,
+            expires_at=slot.start.timestamp())
+        result = await self.engine.run_script(
+            office, "change_booking", bid, slot.start_ms, int(slot.end.timestamp() * 1000),
+            service.slot_capacity,
+            int(slot.end.timestamp()) + office.booking.retention_days * 86400,
+            slot.start.strftime("%Y%m%d"), old_day.strftime("%Y%m%d"),
+            *self._sms(office, phone, "confirmation", lang, params, bid), *reminder,
+        )
+        changed = self._booking(office, result["booking"])
+        changed["sms"] = "disabled" if self.sms is None and changed["sms_capable"] else (
+            "not_mobile" if not changed["sms_capable"] else result["sms"])
+        return changed
+
     def _booking(self, office: Office, b: dict[str, Any], *, reveal: bool = False
                  ) -> dict[str, Any]:
         tz, s = office.timezone, office.booking

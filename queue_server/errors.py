@@ -56,6 +56,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "code_taken": (409, "Please try again."),
     "unknown_booking": (404, "No such booking."),
     "booking_not_active": (409, "The booking was already used, cancelled or missed."),
+    "same_slot": (409, "The booking is already at this time."),
     "no_booking": (404, "No booking to check in was found for this number today."),
     "code_required": (409, "Several bookings match: give the 6-digit booking code too."),
     "too_early": (409, "Check-in for this booking has not opened yet."),

@@ -74,7 +74,8 @@ ACTION = {**_param("action"), "schema": {"type": "string", "enum": [
 @cache
 def document() -> dict[str, Any]:
     models = (m.IssueTicket, m.CounterAction, m.Transfer, m.TicketRef, m.Body, m.Book,
-              m.Presence, m.CheckIn, m.JoinQueue, m.PrintRequest, *_extra_models.values())
+              m.Presence, m.CheckIn, m.JoinQueue, m.PrintRequest, m.ChangeBooking,
+              *_extra_models.values())
     schemas: dict[str, Any] = {
         model.__name__: model.model_json_schema(ref_template="#/components/schemas/{model}")
         for model in models
@@ -130,6 +131,10 @@ def document() -> dict[str, Any]:
         "/api/v1/bookings/{token}/cancel": {"post": _op(
             "Cancel a booking", [BOOKING], {"200": "booking"}, body=m.Body,
             errors=(400, 404, 409))},
+        "/api/v1/bookings/{token}/change": {"post": _op(
+            "Move the booking to another time of the same service (atomic: a full slot "
+            "leaves it unchanged)", [BOOKING], {"200": "booking"}, body=m.ChangeBooking,
+            errors=(400, 404, 409, 422))},
         "/api/v1/bookings/{token}/check-in": {"post": _op(
             "Check in from the smartphone with the code on the lobby display", [BOOKING],
             {"201": "the ticket"}, body=m.Presence, errors=(400, 403, 404, 409))},

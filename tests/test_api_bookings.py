@@ -202,3 +202,21 @@ async def test_virtual_queue_join_and_arrive(open_api: tuple[AppHarness, ManualC
     clock.advance(7 * 3600 + 3600)  # 18:00, and a fresh hour for the limit
     status, body = await api.request("POST", api.path("/queue"), json_body={"service": "shomei"})
     assert (status, body["error"]["code"]) == (409, "office_closed")
+
+
+async def test_change_a_booking_over_http(api: AppHarness) -> None:
+    day = next_open_day()
+    status, booked = await book(api, f"{day}T09:00:00+09:00")
+    assert status == 201
+    path = f"/api/v1/bookings/{booked['token']}/change"
+    changed = await api.ok("POST", path, json_body={"slot": f"{day}T10:00:00+09:00"})
+    assert changed["slot_start"].startswith(f"{day}T10:00") and changed["status"] == "booked"
+    assert changed["phone"].endswith("5678") and "1234" not in changed["phone"]
+    for body, expected in (({"slot": "tomorrow"}, (409, "slot_unavailable")),
+                           ({"slot": f"{day}T10:00:00+09:00"}, (409, "same_slot")),
+                           ({}, (422, "validation_failed"))):
+        status, err = await api.request("POST", path, json_body=body)
+        assert (status, err["error"]["code"]) == expected, body
+    status, err = await api.request("POST", f"/api/v1/bookings/{OFFICE}.{'x' * 32}/change",
+                                    json_body={"slot": f"{day}T11:00:00+09:00"})
+    assert (status, err["error"]["code"]) == (404, "unknown_booking")

@@ -249,3 +249,70 @@ async def test_availability_says_why_a_day_is_not_bookable(
     assert reasons["2026-11-27"] == "too_soon"  # closing time: nothing left today
     assert reasons["2026-11-30"] is None
     assert reasons["2026-12-01"] == "beyond_horizon"
+
+
+# -- changing a booking -------------------------------------------------------------
+
+
+async def free_at(bookings: Bookings, d: date, hhmm: str) -> int:
+    day = await bookings.availability(OFFICE, "mynumber", d)
+    return int(next(s["free"] for s in day["slots"] if s["start"][11:16] == hhmm))
+
+
+async def test_change_moves_the_seat_the_lists_and_the_reminder(
+    bookings: Bookings, outbox: SmsOutbox, clock: ManualClock
+) -> None:
+    booked = await bookings.book(OFFICE, "mynumber", at(2026, 12, 1, 9), MOBILE)
+    changed = await bookings.change(booked.token, at(2026, 12, 2, 9, 30))
+    assert changed["slot_start"].startswith("2026-12-02T09:30") and changed["sms"] == "queued"
+    assert changed["id"] == booked.booking["id"] and changed["code"] == booked.booking["code"]
+    assert await free_at(bookings, date(2026, 12, 1), "09:00") == 2
+    assert await free_at(bookings, date(2026, 12, 2), "09:30") == 1
+    assert await bookings.of_day(OFFICE, date(2026, 12, 1)) == []
+    assert [b["id"] for b in await bookings.of_day(OFFICE, date(2026, 12, 2))] == [changed["id"]]
+    assert await kinds_due(outbox) == ["confirmation", "confirmation"]
+    clock.now = _stamp(2026, 11, 30, 10, 0)  # the old reminder's moment: withdrawn
+    assert await kinds_due(outbox) == []
+    clock.now = _stamp(2026, 12, 1, 10, 0)
+    (reminder,) = await outbox.claim(OFFICE, 10)
+    assert reminder.kind == "reminder" and reminder.params["slot"].startswith("2026-12-02T09:30")
+    # Checked in at the new time.
+    clock.now = _stamp(2026, 12, 2, 9, 25)
+    ticket = await bookings.check_in(OFFICE, phone=MOBILE)
+    assert ticket["due_at"].startswith("2026-12-02T09:30")
+
+
+async def test_change_refusals_leave_the_booking_as_it_was(bookings: Bookings) -> None:
+    booked = await bookings.book(OFFICE, "mynumber", at(2026, 12, 1, 9), MOBILE)
+    for phone in ("080-1111-2222", "080-3333-4444"):
+        await bookings.book(OFFICE, "mynumber", at(2026, 12, 3, 9), phone)
+    for slot, code in ((at(2026, 12, 3, 9), "slot_full"), (at(2026, 12, 1, 9), "same_slot"),
+                       (at(2026, 12, 5, 9), "office_closed"),  # Saturday
+                       (at(2026, 12, 1, 9, 10), "slot_unavailable"),
+                       (at(2026, 11, 27, 9), "slot_unavailable")):  # the past
+        with pytest.raises(MadoguchiError) as refused:
+            await bookings.change(booked.token, slot)
+        assert refused.value.code == code, slot
+    view = await bookings.view(booked.token)
+    assert view["slot_start"].startswith("2026-12-01T09:00") and view["status"] == "booked"
+    assert await free_at(bookings, date(2026, 12, 1), "09:00") == 1
+    assert await free_at(bookings, date(2026, 12, 3), "09:00") == 0
+    await bookings.cancel(booked.token)
+    with pytest.raises(MadoguchiError) as refused:
+        await bookings.change(booked.token, at(2026, 12, 2, 9))
+    assert refused.value.code == "booking_not_active"
+
+
+async def test_concurrent_changes_into_the_last_seat(bookings: Bookings) -> None:
+    await bookings.book(OFFICE, "mynumber", at(2026, 12, 4, 9), "080-9999-0000")
+    movers = [await bookings.book(OFFICE, "mynumber", at(2026, 12, 1 + i % 3, 10, 30),
+                                  f"090-1234-{i:04d}") for i in range(6)]
+    results = await asyncio.gather(*(bookings.change(b.token, at(2026, 12, 4, 9)) for b in movers),
+                                   return_exceptions=True)
+    moved = [r for r in results if isinstance(r, dict)]
+    assert len(moved) == 1
+    assert all(isinstance(r, MadoguchiError) and r.code == "slot_full"
+               for r in results if not isinstance(r, dict))
+    assert await free_at(bookings, date(2026, 12, 4), "09:00") == 0
+    # The one that moved freed its old seat; the others kept theirs.
+    assert sum([await free_at(bookings, date(2026, 12, d), "10:30") for d in (1, 2, 3)]) == 1
