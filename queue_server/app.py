@@ -18,6 +18,7 @@ from . import (
     api,
     api_bookings,
     api_printing,
+    api_staff,
     api_stats,
     jobs,
     login_pages,
@@ -137,6 +138,7 @@ def create_app(settings: Settings, redis: Redis | None = None,
     app.router.add_routes(api_bookings.routes)
     app.router.add_routes(api_printing.routes)
     app.router.add_routes(api_stats.routes)
+    app.router.add_routes(api_staff.routes)
     websockets.setup(app)
     login_pages.setup(app, clock)  # /login, /logout, /account/password, /api/v1/session
     app.router.add_get("/api/v1/openapi.json", openapi_json, name="openapi")

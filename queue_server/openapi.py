@@ -107,6 +107,10 @@ def document() -> dict[str, Any]:
             "Call the next ticket (finishes the counter's current one)", [OFFICE, COUNTER],
             {"200": "the called ticket", "204": "nobody waits"}, body=m.Body, auth=True,
             errors=(400, 404, 409))},
+        "/api/v1/offices/{office}/counters/{counter}/board": {"get": _op(
+            "Staff: the counter's state, its ticket (with booking name), the line in call "
+            "order, parked tickets and no-shows", [OFFICE, COUNTER], {"200": "board"},
+            auth=True)},
         "/api/v1/offices/{office}/counters/{counter}/{action}": {"post": _op(
             "Act at a counter. recall/start/finish/no-show/park take {ticket?}; transfer "
             "{service?, counter?, ticket?}; resume/cancel {ticket}; pause/open/close {}",

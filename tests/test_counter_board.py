@@ -1,0 +1,82 @@
+"""The staff console's counter board: the line in exactly the order
+call-next takes it, with booking names for staff only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from redis.asyncio import Redis
+
+from queue_server.api_staff import counter_board
+from queue_server.bookings import Bookings
+from queue_server.engine import Engine
+from tests.conftest import ManualClock, small_office
+from tests.servers import app_harness
+
+OFFICE = "testoffice"
+JST = ZoneInfo("Asia/Tokyo")
+
+
+async def test_board_order_is_call_next_order(redis: Redis, clean_tenant: str) -> None:
+    clock = ManualClock()
+    engine = Engine(redis, clean_tenant, clock=clock)
+    await engine.configure(small_office())
+    for cid in ("2", "3"):
+        await engine.set_counter_state(OFFICE, cid, "open")
+    # Counter 2 serves shomei first, then ido (priority order); shomei's max
+    # wait is 20 minutes, ido's 30.
+    old_ido = await engine.issue_ticket(OFFICE, "ido")
+    clock.advance(60)
+    for _ in range(3):
+        await engine.issue_ticket(OFFICE, "shomei")
+        clock.advance(60)
+    await engine.issue_ticket(OFFICE, "shomei", priority=True)
+    clock.advance(60)
+    moved = await engine.issue_ticket(OFFICE, "ido")
+    await engine.call_next(OFFICE, "3")  # counter 3 takes old ido first (its own order)
+    await engine.transfer(OFFICE, "3", to_counter="2")  # … and hands it to counter 2
+    clock.advance(25 * 60)  # shomei heads now past their max wait
+
+    board = await counter_board(engine, OFFICE, "2")
+    assert board["counter"]["state"] == "open" and board["current"] is None
+    assert board["waiting_total"] == len(board["queue"]) == 6
+    order = [t["id"] for t in board["queue"]]
+    assert order[0] == old_ido["id"]  # transferred to this counter: first
+    called = []
+    for _ in order:
+        t = await engine.call_next(OFFICE, "2")
+        assert t is not None
+        called.append(t["id"])
+    assert called == order
+    assert moved["id"] in order
+    assert await engine.call_next(OFFICE, "2") is None  # the line is empty
+
+
+async def test_board_shows_booking_names_to_staff_only(redis: Redis, tenant: str) -> None:
+    from tests.test_bookings import booking_office
+
+    clock = ManualClock()  # Friday 11/27: book Monday 9:00, then it is Monday 8:55
+    async with app_harness(redis, tenant, booking_office(), clock=clock) as api:
+        bookings = Bookings(Engine(redis, tenant, clock=clock), b"s")
+        await bookings.book("bookoffice", "mynumber", datetime(2026, 11, 30, 9, tzinfo=JST),
+                            "090-1234-5678", name="山田 花子")
+        clock.now = datetime(2026, 11, 30, 8, 55, tzinfo=JST).timestamp()
+        await api.ok("POST", "/api/v1/offices/bookoffice/counters/1/open", role="staff")
+        await bookings.check_in("bookoffice", phone="090-1234-5678")
+        path = "/api/v1/offices/bookoffice/counters/1/board"
+        board = await api.ok("GET", path, role="staff")
+        (waiting,) = board["queue"]
+        assert waiting["booking"]["name"] == "山田 花子" and waiting["channel"] == "online"
+        await api.act("1", "call-next")
+        board = await api.ok("GET", path, role="staff")
+        assert board["current"]["booking"]["name"] == "山田 花子" and board["queue"] == []
+        # Public views never carry the name.
+        status = await api.ok("GET", "/api/v1/offices/bookoffice/status")
+        assert "山田" not in str(status)
+        for role in (None, "kiosk", "display"):
+            code, _ = await api.request("GET", path, role=role)
+            assert code in (401, 403)
+        code, err = await api.request("GET", "/api/v1/offices/bookoffice/counters/9/board",
+                                      role="staff")
+        assert (code, err["error"]["code"]) == (404, "unknown_counter")
