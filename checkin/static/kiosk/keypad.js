@@ -1,0 +1,63 @@
+// The large on-screen numeric keypad (the kiosk has no keyboard). Digits
+// live only in this object and the one output element; clear() wipes both,
+// so a phone number never outlives the visit.
+
+export class Keypad {
+  constructor(root, output, { onChange }) {
+    this.root = root;
+    this.output = output;
+    this.onChange = onChange;
+    this.digits = "";
+    this.max = 11;
+    this.format = (digits) => digits;
+    root.addEventListener("click", (event) => {
+      const key = event.target.closest("button[data-key]");
+      if (!key || key.disabled) return;
+      this.press(key.dataset.key);
+    });
+  }
+
+  // `max`: how many digits the field takes; `format`: how they are shown.
+  configure({ max, format }) {
+    this.max = max;
+    this.format = format;
+    this.clear();
+  }
+
+  press(key) {
+    if (key === "back") this.digits = this.digits.slice(0, -1);
+    else if (key === "clear") this.digits = "";
+    else if (/^[0-9]$/.test(key) && this.digits.length < this.max) this.digits += key;
+    this.render();
+  }
+
+  clear() {
+    this.digits = "";
+    this.render();
+  }
+
+  render() {
+    this.output.textContent = this.format(this.digits);
+    this.onChange(this.digits);
+  }
+}
+
+// A Japanese phone number grouped as people write it while it is typed:
+// mobiles and 050 as 3-4-4, Tokyo/Osaka (03/06) as 2-4-4, others 4-2-4 (the
+// server parses any grouping; this is only for reading it back).
+export function groupPhone(digits) {
+  const d = digits;
+  let parts;
+  if (/^(0[5789]0)/.test(d)) parts = [3, 4, 4];
+  else if (/^0[36]/.test(d)) parts = [2, 4, 4];
+  else parts = [4, 2, 4];
+  const out = [];
+  let i = 0;
+  for (const n of parts) {
+    if (i >= d.length) break;
+    out.push(d.slice(i, i + n));
+    i += n;
+  }
+  if (i < d.length) out.push(d.slice(i));
+  return out.join("-");
+}
