@@ -101,6 +101,7 @@ async def list_services(request: web.Request) -> web.Response:
         services.append({**s, "expected_minutes": svc.expected_minutes, "bookable": svc.bookable,
                          "walk_in": svc.walk_in, "konbini": svc.konbini, "bring": bring})
     return json_response({"office": office, **opening_now(config, app.engine.clock()),
+                          "come_back_minutes": config.ticket.come_back_minutes,
                           "services": services})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime
 
@@ -136,10 +137,12 @@ async def check_in(request: web.Request) -> web.Response:
         if who is not None:
             who.require("issue_ticket", office)
         presence = None if who is not None else (body.presence_code or "")
-        ticket = await app.bookings.check_in_by_token(body.booking_token, presence)
+        ticket = await app.bookings.check_in_by_token(body.booking_token, presence,
+                                                      body.lang or "")
     else:
         (await principal(request)).require("issue_ticket", office)
-        ticket = await app.bookings.check_in(office, phone=body.phone, code=body.code)
+        ticket = await app.bookings.check_in(office, phone=body.phone, code=body.code,
+                                             lang=body.lang or "")
     return json_response(ticket, status=201)
 
 
@@ -152,7 +155,11 @@ async def ticket_qr(request: web.Request) -> web.Response:
     with unknown_ticket():
         await app.engine.ticket(tid)
     url = f"{app.settings.public_base_url.rstrip('/')}/t/{tid}"
-    svg = segno.make(url, error="m").svg_inline(scale=6, border=2, omitsize=True)
+    # A standalone SVG document (with xmlns): it renders as an <img> source.
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", xmldecl=False, scale=6, border=2,
+                                    omitsize=True)
+    svg = out.getvalue().decode()
     # The image names a capability: no shared cache may keep it.
     return web.Response(text=svg, content_type="image/svg+xml",
                         headers={"Cache-Control": "private, no-store"})

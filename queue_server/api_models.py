@@ -58,6 +58,7 @@ class CheckIn(Body):
     code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
     booking_token: str | None = Field(default=None, max_length=100)
     presence_code: str | None = Field(default=None, pattern=r"^[0-9]{4}$")
+    lang: Lang | None = Field(default=None, description="Ticket language (the kiosk's choice)")
 
 
 class JoinQueue(Body):

@@ -293,7 +293,10 @@ class Bookings:
         phone: str | None = None,
         code: str | None = None,
         booking_id: str | None = None,
+        lang: str = "",
     ) -> dict[str, Any]:
+        """`lang`: the ticket's language when it differs from the booking's
+        (chosen on the kiosk screen)."""
         office = await self.engine.office(office_id)
         if booking_id:
             how, value, extra = "id", booking_id, ""
@@ -309,19 +312,21 @@ class Bookings:
             office, "check_in", how, value, extra, new_ticket_id(office.id),
             s.checkin_before_minutes * 60_000, s.checkin_after_minutes * 60_000,
             s.grace_minutes * 60_000, business_day(now, office.timezone), TICKET_TTL_SECONDS,
+            lang,
         )
         ticket = self.engine.ticket_dict(office, view)
         ticket["booking"] = self._booking(office, view["booking"])
         return ticket
 
-    async def check_in_by_token(self, token: str, presence: str | None) -> dict[str, Any]:
+    async def check_in_by_token(self, token: str, presence: str | None, lang: str = ""
+                                ) -> dict[str, Any]:
         """`presence`: the lobby code typed on a smartphone; None when a kiosk
         or staff device (itself in the lobby) scanned the booking's QR."""
         office_id = office_of_token(token)
         if presence is not None:
             self.verify_presence(office_id, presence)
         booking = await self.view(token)
-        return await self.check_in(office_id, booking_id=booking["id"])
+        return await self.check_in(office_id, booking_id=booking["id"], lang=lang)
 
     async def mark_no_shows(self, office_id: str) -> int:
         office = await self.engine.office(office_id)

@@ -487,6 +487,7 @@ async def test_services_say_whether_the_office_is_open_now(redis: Redis, tenant:
         body = await harness.ok("GET", harness.path("/services"))
         assert body["open_now"] is True
         assert body["today"]["opens"] == "2026-11-27T08:30:00+09:00"
+        assert body["come_back_minutes"] == 60
         shomei = next(s for s in body["services"] if s["id"] == "shomei")
         assert (shomei["walk_in"], shomei["konbini"]) == (True, True)
         clock.advance(7 * 3600)  # 17:00: closed

@@ -164,7 +164,8 @@ async def test_ticket_qr_is_an_svg_of_the_smartphone_page(api: AppHarness) -> No
     async with api.client.get(f"/api/v1/tickets/{joined['id']}/qr.svg") as resp:
         assert resp.status == 200 and resp.content_type == "image/svg+xml"
         assert "no-store" in resp.headers["Cache-Control"]
-        assert (await resp.text()).startswith("<svg")
+        svg = await resp.text()
+        assert svg.startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in svg
     status, body = await api.request("GET", f"/api/v1/tickets/{OFFICE}.{'x' * 22}/qr.svg")
     assert (status, body["error"]["code"]) == (404, "unknown_ticket")
 

@@ -316,3 +316,14 @@ async def test_concurrent_changes_into_the_last_seat(bookings: Bookings) -> None
     assert await free_at(bookings, date(2026, 12, 4), "09:00") == 0
     # The one that moved freed its old seat; the others kept theirs.
     assert sum([await free_at(bookings, date(2026, 12, d), "10:30") for d in (1, 2, 3)]) == 1
+
+
+async def test_kiosk_check_in_may_choose_the_ticket_language(
+    bookings: Bookings, clock: ManualClock
+) -> None:
+    await bookings.book(OFFICE, "mynumber", at(2026, 12, 1, 9), MOBILE, lang="ko")
+    await bookings.book(OFFICE, "mynumber", at(2026, 12, 1, 9), "080-1111-2222", lang="ko")
+    clock.now = _stamp(2026, 12, 1, 8, 50)
+    chosen = await bookings.check_in(OFFICE, phone=MOBILE, lang="vi")
+    kept = await bookings.check_in(OFFICE, phone="080-1111-2222")
+    assert (chosen["lang"], kept["lang"]) == ("vi", "ko")

@@ -18,6 +18,7 @@
   ARGV[12] grace after the slot start that keeps the slot's place, ms
   ARGV[13] business day YYYYMMDD (ticket numbering)
   ARGV[14] TTL of the ticket record, seconds
+  ARGV[15] language of the ticket ("" = the booking's): the kiosk's chosen language
 
   Returns {"ok", <ticket view>, "booking": {...}} | {"error": no_booking |
   code_required | too_early | too_late | booking_not_active}
@@ -63,7 +64,7 @@ if NOW > slot + after then return fail("too_late") end
 local due = slot
 if NOW > slot + grace then due = NOW end
 local t, err = issue({id = ARGV[9], service = b["service"], channel = b["channel"],
-  day = ARGV[13], priority = "0", head_start = 0, lang = b["lang"], state = "waiting",
+  day = ARGV[13], priority = "0", head_start = 0, lang = (ARGV[15] ~= "" and ARGV[15]) or b["lang"], state = "waiting",
   due = due, ttl = tonumber(ARGV[14]), walk_in_only = false, booking = b["id"]})
 if err then return err end
 redis.call("HSET", P .. "b:" .. b["id"], "ticket", t["id"])
