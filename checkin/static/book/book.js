@@ -15,22 +15,16 @@ import { showError as showAlert, clearError as clearAlert } from "./alert.js";
 import { api, enc } from "./api.js";
 import { ticketUrl } from "./checkin.js";
 import {
-  addDays, applyI18n, chooseLang, currentLang, dayOf, errorText, formatDay, formatShortDay,
-  formatTime, markLangSwitch, putName, rememberInUrl, renderLangSwitch, setLang, t,
+  applyI18n, chooseLang, currentLang, dayOf, errorText, formatDay, formatTime, markLangSwitch,
+  putName, rememberInUrl, renderLangSwitch, setLang, t,
 } from "./i18n.js";
+import {
+  MAX_PAGES, anySlot, choiceButton, dayBookable, dayItem, fetchDays, fetchSlots, slotItem,
+} from "./picker.js";
 import { rememberBooking, rememberTicket } from "./saved.js";
 
 const STEPS = ["service", "date", "time", "phone", "confirm", "done", "queue", "queued"];
 const NUMBERED = 5; // "step n of 5" for the booking steps; the others are not counted
-const DAYS_PER_PAGE = 14;
-const MAX_PAGES = 3; // six weeks: bookings open about a month ahead
-
-const CLOSED_KEYS = {
-  "holiday": "date.closed_holiday",
-  "weekend": "date.closed_weekend",
-  "year_end": "date.closed_year_end",
-  "closed_day": "date.closed_day",
-};
 const SMS_KEYS = {
   "queued": "done.sms_queued",
   "sent": "done.sms_queued",
@@ -177,55 +171,6 @@ function renderService() {
   }));
 }
 
-function unavailableRow(mainText, subText, subLang) {
-  const row = document.createElement("div");
-  row.className = "unavailable";
-  const main = document.createElement("span");
-  main.className = "choice-main";
-  main.textContent = mainText;
-  const sub = document.createElement("span");
-  sub.className = "choice-sub";
-  sub.textContent = subText;
-  if (subLang) sub.lang = subLang;
-  row.append(main, sub);
-  return row;
-}
-
-// A large choice button: the main text and, under it, how many places are free.
-function choiceButton(label, subText, onClick) {
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "choice";
-  const main = document.createElement("span");
-  main.className = "choice-main";
-  main.textContent = label;
-  const sub = document.createElement("span");
-  sub.className = "choice-sub";
-  sub.textContent = subText;
-  button.append(main, sub);
-  button.addEventListener("click", onClick);
-  return button;
-}
-
-function dayItem(day) {
-  const item = document.createElement("li");
-  const label = formatShortDay(day.date, tz());
-  if (day.open && day.free > 0) {
-    const button = choiceButton(label, t("date.free", { n: day.free }), () => pickDate(day.date));
-    button.dataset.date = day.date;
-    item.append(button);
-  } else if (day.open) {
-    item.append(unavailableRow(label, t("date.full")));
-  } else {
-    let reason = t(CLOSED_KEYS[day.closed_reason] || "date.closed_day");
-    if (day.closed_reason === "holiday" && day.holiday_name) {
-      reason = t("date.closed_holiday_named", { name: day.holiday_name });
-    }
-    item.append(unavailableRow(label, reason));
-  }
-  return item;
-}
-
 function renderDate() {
   $("date-service").textContent = t("date.chosen_service", { service: nameText(state.service) });
   const instead = Boolean(state.service.walk_in) && queueOpen();
@@ -233,31 +178,15 @@ function renderDate() {
   if (instead) $("queue-instead-text").textContent = t("queue.instead_help", {
     wait: waitText(state.service) });
   const list = $("date-list");
-  list.replaceChildren(...state.days.map(dayItem));
-  const any = state.days.some((d) => d.open && d.free > 0);
-  $("date-none").hidden = any;
+  list.replaceChildren(...state.days.map((day) => dayItem(day, tz(), pickDate)));
+  $("date-none").hidden = state.days.some(dayBookable);
   $("date-more").hidden = state.pages >= MAX_PAGES || state.nextFrom === null;
-}
-
-function slotItem(slot) {
-  const item = document.createElement("li");
-  const label = t("time.range", {
-    start: formatTime(slot.start, tz()), end: formatTime(slot.end, tz()),
-  });
-  if (slot.free > 0) {
-    const button = choiceButton(label, t("time.free", { n: slot.free }), () => pickSlot(slot));
-    button.dataset.slot = slot.start;
-    item.append(button);
-  } else {
-    item.append(unavailableRow(label, t("time.full")));
-  }
-  return item;
 }
 
 function renderTime() {
   $("time-date").textContent = t("time.chosen_date", { date: formatDay(state.date, tz()) });
-  $("time-list").replaceChildren(...state.slots.map(slotItem));
-  $("time-none").hidden = state.slots.some((s) => s.free > 0);
+  $("time-list").replaceChildren(...state.slots.map((slot) => slotItem(slot, tz(), pickSlot)));
+  $("time-none").hidden = anySlot(state.slots);
 }
 
 function renderPhone() {
@@ -424,20 +353,15 @@ function resetBooking() {
 
 async function loadDays() {
   const from = state.nextFrom || state.today || dayOf(new Date(), tz());
-  const to = addDays(from, DAYS_PER_PAGE - 1);
-  const res = await api("GET", `/offices/${enc(officeId)}/availability?service=${
-    enc(state.service.id)}&from=${from}&to=${to}`);
-  const days = Array.isArray(res.days) ? res.days : [];
+  const { days, nextFrom } = await fetchDays(officeId, state.service.id, from);
   state.days = state.days.concat(days);
   state.pages += 1;
-  state.nextFrom = days.length ? addDays(days[days.length - 1].date, 1) : null;
+  state.nextFrom = nextFrom;
   return days;
 }
 
 async function loadSlots() {
-  const res = await api("GET", `/offices/${enc(officeId)}/availability?service=${
-    enc(state.service.id)}&date=${state.date}`);
-  state.slots = Array.isArray(res.slots) ? res.slots : [];
+  state.slots = await fetchSlots(officeId, state.service.id, state.date);
 }
 
 function pickService(service) {
@@ -453,7 +377,7 @@ function moreDays() {
     const added = await loadDays();
     renderDate();
     // Carry on from the first newly shown day that can be chosen.
-    const first = added.find((d) => d.open && d.free > 0);
+    const first = added.find(dayBookable);
     const target = first && $("date-list").querySelector(`button[data-date="${first.date}"]`);
     if (target) target.focus();
     else if (!$("date-more").hidden) $("date-more").focus();

@@ -244,6 +244,7 @@ const ERROR_KEYS = {
   "unknown_booking": "error.unknown_booking",
   "not_found": "error.not_found",
   "booking_not_active": "error.booking_not_active",
+  "same_slot": "error.same_slot",
   "office_closed": "error.office_closed",
   "invalid_date": "error.invalid_date",
   "code_taken": "error.code_taken",
