@@ -193,6 +193,9 @@ async def open_display(page: Page, base: str, query: str = "", lang: str | None 
         query = f"{query}&lang={lang}" if query else f"?lang={lang}"
     await page.goto(f"{base}/display/{OFFICE}{query}")
     await page.wait_for_selector("body[data-ready='true']", state="attached", timeout=WAIT_MS)
+    # Connected to the event stream: a call made from now on is an event the
+    # page announces (one made before would only be on the board).
+    await page.wait_for_selector("body[data-live='true']", state="attached", timeout=WAIT_MS)
 
 
 async def called_on_screen(page: Page, number: str, counter: str) -> None:

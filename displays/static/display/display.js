@@ -431,6 +431,8 @@ function onMessage(msg) {
     applyStatus(msg.status, Date.now());
     if (msg.status && msg.status.last_event) socket.lastId = msg.status.last_event;
     state.hellos += 1;
+    // The stream is live: calls from now on arrive as events (and are announced).
+    document.body.dataset.live = "true";
     if (state.hellos === 1) {
       // What was called before the page loaded is shown, not announced.
       for (const call of state.calls) state.heard.add(call.key);
