@@ -73,5 +73,15 @@ class PrintRequest(Body):
                               description="Staff: the kiosk (token id) whose printer reprints")
 
 
+class Prefill(Body):
+    """The four basic attributes read from the My Number card at the kiosk
+    (never the My Number itself), for the clerk's application form."""
+
+    name: str = Field(min_length=1, max_length=100)
+    address: str = Field(default="", max_length=300)
+    birth_date: str = Field(default="", pattern=r"^(\d{4}-\d{2}-\d{2})?$")
+    sex: str = Field(default="", pattern=r"^[129]?$")
+
+
 class ChangeBooking(Body):
     slot: str = Field(max_length=40, description="New slot start, ISO 8601 with offset")

@@ -21,6 +21,7 @@ from aiohttp import WSMsgType, web
 from pydantic import BaseModel, Field, ValidationError
 
 from . import api_models as m
+from . import card_relay
 from .api import json_response, known_office, parse, principal, ticket_id, unknown_ticket
 from .context import ctx
 from .engine import office_of_ticket
@@ -120,6 +121,8 @@ async def kiosk_agent_socket(request: web.Request) -> web.StreamResponse:
                 elif data.get("type") == "status":
                     st = AgentStatus.model_validate(data)
                     await store.report_status(office, kiosk, st.state, st.detail, who.label)
+                elif data.get("type") in card_relay.AGENT_MESSAGES:  # My Number card relay
+                    await card_relay.agent_message(request, ws, office, kiosk, data)
                 else:
                     raise ValueError("unknown message type")
             except (ValueError, ValidationError, AttributeError):

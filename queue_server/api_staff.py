@@ -5,14 +5,16 @@ screens or events."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
 
-from .api import json_response, known_office, principal
+from . import api_models as m
+from .api import json_response, known_office, parse, principal, ticket_id, unknown_ticket
 from .clock import day_start_ts, iso_ms
 from .context import ctx
-from .engine import Engine
+from .engine import Engine, office_of_ticket
 from .errors import MadoguchiError
 from .office_config import Office
 
@@ -63,11 +65,15 @@ async def counter_board(engine: Engine, office_id: str, counter: str) -> dict[st
     now_ms = now * 1000
     view = lambda t: staff_ticket(office, t, now_ms, names)  # noqa: E731
     c = raw["counter"]
+    current = view(raw["current"]) if raw["current"] else None
+    if current is not None:
+        card = await engine.redis.get(engine.keys(office_id).k(f"pf:{current['id']}"))
+        current["prefill"] = json.loads(card) if card else None
     return {
         "office": office_id,
         "counter": {"id": c["id"], "names": office.counter(counter).names.as_dict(),  # type: ignore[union-attr]
                     "state": c["state"], "services": c["services"] or [], "order": c["order"]},
-        "current": view(raw["current"]) if raw["current"] else None,
+        "current": current,
         "queue": [view(t) for t in raw["queue"] or []],
         "waiting_total": raw["waiting_total"],
         "parked": [view(t) for t in raw["parked"] or []],
@@ -81,3 +87,28 @@ async def board(request: web.Request) -> web.Response:
     (await principal(request)).require("counter_action", office)
     return json_response(await counter_board(ctx(request).engine, office,
                                              request.match_info["counter"]))
+
+
+PREFILL_MAX_SECONDS = 12 * 3600
+
+
+@routes.post("/api/v1/tickets/{ticket_id}/prefill", name="ticket_prefill")
+async def prefill(request: web.Request) -> web.Response:
+    """The kiosk hands over what the citizen's My Number card says (with their
+    consent and PIN): the clerk sees it pre-filled for this visit only. Kept
+    out of the ticket record, never in events or logs, deleted when the visit
+    ends (done, cancelled) and at the latest after PREFILL_MAX_SECONDS."""
+    tid = ticket_id(request)
+    who = await principal(request)
+    office = office_of_ticket(tid)
+    who.require("issue_ticket", office)
+    body = await parse(request, m.Prefill)
+    engine = ctx(request).engine
+    with unknown_ticket():
+        ticket = await engine.ticket(tid)
+    if ticket["state"] in ("done", "cancelled"):
+        raise MadoguchiError("already_finished", state=ticket["state"])
+    await engine.redis.set(engine.keys(office).k(f"pf:{tid}"),
+                           json.dumps(body.model_dump(), ensure_ascii=False),
+                           ex=PREFILL_MAX_SECONDS)
+    return web.Response(status=204)

@@ -15,14 +15,19 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from . import (
+    admin_pages,
     api,
+    api_admin,
     api_bookings,
     api_printing,
     api_staff,
     api_stats,
+    card_relay,
+    dashboard_pages,
     jobs,
     login_pages,
     openapi,
+    staff_pages,
     websockets,
 )
 from .auth import Tokens
@@ -137,10 +142,15 @@ def create_app(settings: Settings, redis: Redis | None = None,
     app.router.add_routes(api.routes)
     app.router.add_routes(api_bookings.routes)
     app.router.add_routes(api_printing.routes)
+    app.router.add_routes(card_relay.routes)  # /api/v1/kiosk/card-key, /card-read
     app.router.add_routes(api_stats.routes)
     app.router.add_routes(api_staff.routes)
+    app.router.add_routes(api_admin.routes)
     websockets.setup(app)
     login_pages.setup(app, clock)  # /login, /logout, /account/password, /api/v1/session
+    admin_pages.setup(app)  # /admin, /admin/offices/{office}, /admin/tokens, /admin/audit
+    staff_pages.setup(app)  # /staff, /staff/{office}/config.json
+    dashboard_pages.setup(app)  # /dashboard, /dashboard/stats, /dashboard/staffing
     app.router.add_get("/api/v1/openapi.json", openapi_json, name="openapi")
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_get("/readyz", readyz, name="readyz")

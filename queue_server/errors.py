@@ -76,6 +76,14 @@ ERRORS: dict[str, tuple[int, str]] = {
     "invalid_login_name": (422, "A login name is 2-40 characters: a-z, 0-9, '.', '_' or '-'."),
     "user_exists": (409, "An account with this login name exists."),
     "unknown_user": (404, "No such account."),
+    # Administration (queue_server.api_admin).
+    "config_conflict": (409, "The configuration was changed by someone else since it was "
+                        "loaded; load it again."),
+    "config_busy": (409, "Another change to this office is being saved; try again."),
+    "office_exists": (409, "An office with this id exists."),
+    "unknown_token": (404, "No such device token."),
+    "invalid_yaml": (400, "The request body is not valid YAML (anchors and aliases are "
+                     "not accepted)."),
     "internal": (500, "Something went wrong on the server; it has been logged."),
     "unavailable": (503, "The data store is not reachable; try again."),
 }

@@ -7,10 +7,19 @@ every atomic operation sees the configuration it runs under.
 
 from __future__ import annotations
 
+import string
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 LANGS = ("ja", "en", "ko", "zh-Hans", "vi")
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
@@ -170,6 +179,59 @@ class TicketSettings(BaseModel):
     come_back_minutes: int = Field(default=60, ge=10, le=480)
 
 
+# The SMS an office may word its own way (the defaults are the catalogs in
+# queue_server/messages/sms.<lang>.json) and the placeholders each may use:
+# exactly those its senders fill in (bookings: slot and link; the virtual
+# queue: number, ahead, link and the service; the sender adds the office).
+# A placeholder nobody fills would print empty, so it is refused at once.
+SMS_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "confirmation": ("office", "slot", "link"),
+    "reminder": ("office", "slot", "link"),
+    "cancellation": ("office", "slot"),
+    "come_now": ("office", "number", "service", "ahead", "link"),
+    "near": ("office", "number", "service", "ahead", "link"),
+}
+SMS_LANGS = (*LANGS, "ja-easy")
+SmsLang = Literal["ja", "en", "ko", "zh-Hans", "vi", "ja-easy"]
+
+
+def check_sms_text(kind: str, text: str) -> str:
+    """`text` as an SMS template of `kind`: braces only around known names."""
+    allowed = SMS_PLACEHOLDERS[kind]
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError as exc:  # a lone "{" or "}"
+        raise PydanticCustomError(
+            "sms_braces", "Braces must enclose a placeholder name; write a brace itself "
+            "twice.") from exc
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in allowed or spec or conversion:
+            raise PydanticCustomError(
+                "sms_unknown_placeholder",
+                "Unknown placeholder '{placeholder}'; this text may use: {allowed}.",
+                {"placeholder": name, "allowed": ", ".join(allowed)})
+    return text
+
+
+class SmsTexts(BaseModel):
+    """One language's SMS texts of an office; a missing kind uses the catalog."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confirmation: str | None = Field(default=None, min_length=1, max_length=500)
+    reminder: str | None = Field(default=None, min_length=1, max_length=500)
+    cancellation: str | None = Field(default=None, min_length=1, max_length=500)
+    come_now: str | None = Field(default=None, min_length=1, max_length=500)
+    near: str | None = Field(default=None, min_length=1, max_length=500)
+
+    @field_validator(*SMS_PLACEHOLDERS)
+    @classmethod
+    def _placeholders(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else check_sms_text(str(info.field_name), value)
+
+
 class Office(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -184,6 +246,8 @@ class Office(BaseModel):
     ticket: TicketSettings = Field(default_factory=TicketSettings)
     services: list[Service] = Field(min_length=1, max_length=60)
     counters: list[Counter] = Field(min_length=1, max_length=200)
+    # Per-language SMS texts replacing the catalog's (see SmsTexts).
+    sms_texts: dict[SmsLang, SmsTexts] | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -221,3 +285,9 @@ class Office(BaseModel):
 
     def counter(self, counter_id: str) -> Counter | None:
         return next((c for c in self.counters if c.id == counter_id), None)
+
+    def sms_template(self, kind: str, lang: str) -> str | None:
+        """This office's own text of an SMS kind in `lang` (a catalog
+        language), or None: the catalog's text then."""
+        texts = (self.sms_texts or {}).get(lang)  # type: ignore[call-overload]
+        return getattr(texts, kind, None) if texts is not None else None

@@ -10,6 +10,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from . import api_models as m
+from . import office_config as oc
+from .api_admin import TokenRequest
+from .card_relay import CardRead
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 # Operations of the packages that plug into the app (displays, checkin, …):
@@ -74,7 +77,12 @@ ACTION = {**_param("action"), "schema": {"type": "string", "enum": [
 @cache
 def document() -> dict[str, Any]:
     models = (m.IssueTicket, m.CounterAction, m.Transfer, m.TicketRef, m.Body, m.Book,
-              m.Presence, m.CheckIn, m.JoinQueue, m.PrintRequest, m.ChangeBooking,
+              m.Presence, m.CheckIn, m.JoinQueue, m.PrintRequest, m.ChangeBooking, m.Prefill,
+              # The office configuration and the models it nests (its schema
+              # refers to them by name), and the admin API's token request.
+              oc.Office, oc.Names, oc.Service, oc.Counter, oc.QueueSettings, oc.DayHours,
+              oc.OpeningHours, oc.BookingSettings, oc.DisplaySettings, oc.TicketSettings,
+              oc.SmsTexts, TokenRequest, CardRead,
               *_extra_models.values())
     schemas: dict[str, Any] = {
         model.__name__: model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -167,6 +175,10 @@ def document() -> dict[str, Any]:
         "/api/v1/tickets/{ticket_id}/qr.svg": {"get": _op(
             "QR code (SVG) of the ticket's smartphone page /t/{ticket_id}", [TICKET],
             {"200": "image/svg+xml"})},
+        "/api/v1/tickets/{ticket_id}/prefill": {"post": _op(
+            "Kiosk: the My Number card's four basic attributes for the clerk (this visit "
+            "only; shown on the counter board while the ticket is at the counter)", [TICKET],
+            {"204": "kept"}, body=m.Prefill, auth=True, errors=(400, 404, 409))},
         "/api/v1/tickets/{ticket_id}/print": {"post": _op(
             "Print the ticket: a kiosk on its own printer (once per ticket); staff reprint "
             "on {kiosk}", [TICKET], {"202": "job queued (or already queued / printed)"},
@@ -174,6 +186,20 @@ def document() -> dict[str, Any]:
         "/api/v1/offices/{office}/printers": {"get": _op(
             "Staff: kiosk printers with state, waiting jobs and failed tickets", [OFFICE],
             {"200": "printers"}, auth=True)},
+        "/api/v1/kiosk/card-key": {"get": _op(
+            "Kiosk: its agent's current card-reader public key (ECDH P-256, raw, base64) for "
+            "the end-to-end encrypted My Number card read", [],
+            {"200": "{public_key, office}", "503": "card_agent_offline"}, auth=True,
+            errors=(400,))},
+        "/api/v1/kiosk/card-read": {"post": _op(
+            "Kiosk: relay a sealed card-read request (PIN and consent, encrypted for the "
+            "agent) to the kiosk's agent and wait (≤ 30 s) for its sealed answer; card "
+            "conditions are errors with their code (wrong_pin with details.tries_left, "
+            "no_card, card_removed, pin_blocked, last_try_protected, unknown_card, "
+            "no_reader, stale_key, …)", [], {"200": "{request, iv, ciphertext}",
+                                             "503": "card_agent_offline or no_reader",
+                                             "504": "card_timeout"},
+            body=CardRead, auth=True, errors=(400, 409))},
         "/ws/kiosk-agent": {"get": _op(
             "Websocket for the kiosk agent (kiosk token as Bearer): print jobs out, "
             "acknowledgements and printer status in", [], {"101": "switching protocols"},
@@ -200,6 +226,50 @@ def document() -> dict[str, Any]:
              _param("target_share", "query", "default 0.8", required=False),
              _param("target_minutes", "query", "default 15", required=False)],
             {"200": "hours"}, auth=True, errors=(400, 404, 422))},
+        "/api/v1/admin/offices": {"get": _op(
+            "Admin: the offices the caller may manage (with versions)", [], {"200": "offices"},
+            auth=True, errors=(400,)), "post": _op(
+            "Admin: create an office from a whole configuration (JSON, or YAML with "
+            "Content-Type application/yaml); ?id= gives it another id", [
+                _param("id", "query", "office id (default: the document's)", required=False)],
+            {"201": "{office, version, created}"}, body=oc.Office, auth=True,
+            errors=(400, 409, 415))},
+        "/api/v1/admin/offices/{office}/config": {"get": _op(
+            "Manager/admin: the office's whole configuration with its version (also the "
+            "ETag); ?format=json|yaml downloads the bare configuration (export)",
+            [OFFICE, _param("format", "query", "json | yaml", required=False)],
+            {"200": "{office, version, config, sms_defaults, sms_placeholders}"}, auth=True),
+            "put": _op(
+            "Manager/admin: replace the whole configuration (JSON or YAML) in one step, "
+            "validated first (422 lists every problem by field); If-Match: \"<version>\" "
+            "refuses with 409 config_conflict when it moved; another office id in the "
+            "document is rewritten (import); a new office id creates it (admin)",
+            [OFFICE, _param("version", "query", "the version loaded (instead of If-Match)",
+                            required=False)],
+            {"200": "{office, version, changes}", "201": "created"}, body=oc.Office,
+            auth=True, errors=(400, 404, 409, 415))},
+        "/api/v1/admin/offices/{office}/config/diff": {"post": _op(
+            "Manager/admin: what a PUT of this configuration would change (import "
+            "preview); changes nothing", [OFFICE], {"200": "{version, changes}"},
+            body=oc.Office, auth=True, errors=(400, 404, 415))},
+        "/api/v1/admin/tokens": {"get": _op(
+            "Manager/admin: device tokens (ids, roles, offices, labels; never the secrets)",
+            [_param("office", "query", "only this office's", required=False)],
+            {"200": "tokens"}, auth=True, errors=(400,)), "post": _op(
+            "Manager/admin: create a device token (shown once in this answer)", [],
+            {"201": "{token, id, role, office, label}"}, body=TokenRequest, auth=True)},
+        "/api/v1/admin/tokens/{token_id}": {"delete": _op(
+            "Manager/admin: revoke a device token", [_param("token_id", desc="token id")],
+            {"200": "{revoked}"}, auth=True)},
+        "/api/v1/admin/audit": {"get": _op(
+            "Manager/admin: the audit log, newest first (who, when, what changed)",
+            [_param("office", "query", "only this office", required=False),
+             _param("limit", "query", "1-500, default 50", required=False),
+             _param("before", "query", "entry id: the next page", required=False)],
+            {"200": "{entries, next_before}"}, auth=True, errors=(400,))},
+        "/api/v1/admin/users": {"get": _op(
+            "Admin: staff accounts (never their passwords)", [], {"200": "users"}, auth=True,
+            errors=(400,))},
         "/api/v1/openapi.json": {"get": _op("This document", [], {"200": "OpenAPI 3"})},
         "/ws/offices/{office}/display": {"get": _op(
             "Websocket: office events (DESIGN §7), resumed after `since`",

@@ -12,7 +12,7 @@ from queue_server.api_staff import counter_board
 from queue_server.bookings import Bookings
 from queue_server.engine import Engine
 from tests.conftest import ManualClock, small_office
-from tests.servers import app_harness
+from tests.servers import AppHarness, app_harness
 
 OFFICE = "testoffice"
 JST = ZoneInfo("Asia/Tokyo")
@@ -80,3 +80,31 @@ async def test_board_shows_booking_names_to_staff_only(redis: Redis, tenant: str
         code, err = await api.request("GET", "/api/v1/offices/bookoffice/counters/9/board",
                                       role="staff")
         assert (code, err["error"]["code"]) == (404, "unknown_counter")
+
+
+async def test_card_prefill_reaches_the_clerk_and_ends_with_the_visit(api: AppHarness) -> None:
+    await api.act("1", "open")
+    ticket = await api.issue()
+    person = {"name": "番号\u3000花子", "address": "北九州市小倉北区城内1-1",
+              "birth_date": "1980-01-02", "sex": "2"}
+    path = f"/api/v1/tickets/{ticket['id']}/prefill"
+    for role, body, expected in (("display", person, 403), ("kiosk", {"name": ""}, 422),
+                                 ("kiosk", {**person, "my_number": "123456789012"}, 422),
+                                 (None, person, 401)):
+        status, _ = await api.request("POST", path, role=role, json_body=body)
+        assert status == expected, role
+    events = await api.client.ws_connect(f"/ws/offices/{api.office}/display")
+    assert (await events.receive_json())["type"] == "hello"
+    status, _ = await api.request("POST", path, role="kiosk", json_body=person)
+    assert status == 204
+    await api.act("1", "call-next")
+    board = await api.ok("GET", api.path("/counters/1/board"), role="staff")
+    assert board["current"]["prefill"] == person
+    called = await events.receive_json()
+    assert "花子" not in str(called) and "城内" not in str(await api.status())
+    await api.act("1", "finish")
+    key = api.engine.keys(api.office).k(f"pf:{ticket['id']}")
+    assert await api.redis.exists(key) == 0  # dropped at the end of the visit
+    status, err = await api.request("POST", path, role="kiosk", json_body=person)
+    assert (status, err["error"]["code"]) == (409, "already_finished")
+    await events.close()

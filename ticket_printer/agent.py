@@ -23,13 +23,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import websockets
 
 from .printing import PrintOptions, PrintResult, print_ticket, printer_status
 from .status import PrinterState, PrinterStatus
 from .ticket import TicketPrint
+
+if TYPE_CHECKING:
+    from checkin.card_agent import CardAgent
 
 log = logging.getLogger("madoguchi.kiosk_agent")
 DEDUP_SECONDS = 24 * 3600
@@ -112,6 +115,8 @@ class KioskAgent:
     connected: asyncio.Event = field(default_factory=asyncio.Event)
     # Every server hello, in order (a reconnect adds one): for monitoring.
     sessions: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    # The My Number card reader; None: this kiosk has none.
+    card: CardAgent | None = None
     printed: PrintedLog = field(init=False)
     _last_state: str | None = field(default=None, init=False)
 
@@ -151,6 +156,8 @@ class KioskAgent:
         self.sessions.put_nowait(hello)
         log.info("connected", extra={"kiosk": hello.get("kiosk")})
         await self._report(ws, await self._status(), force=True)
+        if self.card is not None:  # a fresh card key per connection
+            await self.card.attach(ws)
         ticker = asyncio.create_task(self._tick(ws))
         stopper = asyncio.create_task(stop.wait())
         try:
@@ -166,6 +173,8 @@ class KioskAgent:
                 message = json.loads(receive.result())
                 if message.get("type") == "job":
                     await self._job(ws, message["job"])
+                elif message.get("type") == "card_read" and self.card is not None:
+                    self.card.handle(ws, message)  # answers in the background
         finally:
             for task in (ticker, stopper):
                 task.cancel()

@@ -26,7 +26,9 @@ def register(sub: Any) -> None:
     p.add_argument("--printer", default=os.environ.get("MADOGUCHI_PRINTER"),
                    help="tcp://host:9100 | usb:VID:PID | serial:/dev/ttyUSB0 | file:/dev/usb/lp0 "
                         "(or $MADOGUCHI_PRINTER)")
-    p.add_argument("--card-reader", help="PC/SC reader name (My Number card; later)")
+    p.add_argument("--card-reader", nargs="?", const="", default=None,
+                   help="read My Number cards (書かない) on this PC/SC reader; the name or its "
+                        "beginning, or no value for the first reader with a card")
     p.add_argument("--state-dir", default="var/kiosk-agent",
                    help="where the agent remembers printed jobs")
     p.add_argument("--kanji", action="store_true",
@@ -60,7 +62,13 @@ def run(settings: Any, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     options = PrintOptions(escpos=EscposOptions(kanji=args.kanji, native_qr=not args.image_qr),
                            trust_without_status=args.trust_without_status)
-    agent = KioskAgent(args.server, token, args.printer, Path(args.state_dir), options=options)
+    card = None
+    if args.card_reader is not None:
+        from checkin.card_agent import CardAgent  # needs the cardreader extra (pyscard)
+
+        card = CardAgent(reader=args.card_reader or None)
+    agent = KioskAgent(args.server, token, args.printer, Path(args.state_dir), options=options,
+                       card=card)
 
     async def main() -> None:
         stop = asyncio.Event()

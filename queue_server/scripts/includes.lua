@@ -127,6 +127,8 @@ local function finish_ticket(t, cid)
   local tkey = P .. "t:" .. t["id"]
   local started = tonumber(t["serving_at"] or t["called_at"] or NOW)
   redis.call("HSET", tkey, "state", "done", "done_at", NOW)
+  -- The card data read at the kiosk served this visit only (書かない).
+  redis.call("DEL", P .. "pf:" .. t["id"])
   record_service_time(t["service"], NOW - started)
   emit("ticket.done", t, cid)
 end
