@@ -275,7 +275,7 @@ def validate_office(data: dict[str, Any]) -> Office:
 
 def document(office: Office) -> dict[str, Any]:
     """The configuration as stored and exported (engine.configure's form)."""
-    data: dict[str, Any] = json.loads(office.model_dump_json(by_alias=True, exclude_none=True))
+    data: dict[str, Any] = json.loads(office.model_dump_json(by_alias=True))
     return data
 
 

@@ -65,8 +65,8 @@ def compact(value: Any) -> Any:
         return None
     if isinstance(value, str):
         return value if len(value) <= MAX_TEXT else value[:MAX_TEXT] + "…"
-    if isinstance(value, dict):
-        return {k: compact(v) for k, v in value.items()}
+    if isinstance(value, dict):  # an unset field (null) says nothing
+        return {k: compact(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
         return [compact(v) for v in value]
     return value
@@ -78,7 +78,7 @@ def diff(old: Any, new: Any, path: str = "") -> list[Change]:
     of services and counters by id (``counters[3].services``); other lists
     (a counter's services, the display languages) are one value each, since
     their order is what they mean."""
-    if old == new:
+    if old == new or ((old is None or old is _MISSING) and (new is None or new is _MISSING)):
         return []
     if isinstance(old, dict) and isinstance(new, dict):
         out: list[Change] = []

@@ -83,7 +83,9 @@ class Engine:
                 for c in office.counters
             ],
         }
-        doc = office.model_dump_json(by_alias=True, exclude_none=True)
+        # None is kept: for some settings it means something (reminder_time:
+        # None = no reminder SMS), and dropping it would restore the default.
+        doc = office.model_dump_json(by_alias=True)
         result = await self.run_script(office, "apply_config", doc, json.dumps(mirror))
         await self.redis.sadd(offices_key(self.tenant), office.id)
         self._offices[office.id] = _Cached(office, time.monotonic())

@@ -252,9 +252,12 @@ class Office(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-        ZoneInfo(value)
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:  # a KeyError: not pydantic's kind
+            raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
     @model_validator(mode="after")

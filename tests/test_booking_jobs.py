@@ -327,3 +327,20 @@ async def test_kiosk_check_in_may_choose_the_ticket_language(
     chosen = await bookings.check_in(OFFICE, phone=MOBILE, lang="vi")
     kept = await bookings.check_in(OFFICE, phone="080-1111-2222")
     assert (chosen["lang"], kept["lang"]) == ("vi", "ko")
+
+
+async def test_reminders_off_survives_the_store(engine: Engine) -> None:
+    await engine.configure(booking_office(reminder_time=None))
+    engine._offices.clear()  # read back from Redis, not the process cache
+    assert (await engine.office(OFFICE)).booking.reminder_time is None
+
+
+def test_unknown_time_zone_is_a_validation_error() -> None:
+    from pydantic import ValidationError
+
+    from queue_server.office_config import Office
+
+    doc = booking_office().model_dump(by_alias=True)
+    with pytest.raises(ValidationError) as bad:
+        Office.model_validate({**doc, "timezone": "Asia/Kitakyushu"})
+    assert "unknown time zone" in str(bad.value)
