@@ -34,7 +34,13 @@ from twilio.rest import Client
 
 from queue_server.errors import MadoguchiError
 from queue_server.office_config import Office
-from queue_server.sms_outbox import LEASE_SECONDS, SmsMessage, SmsOutbox, render
+from queue_server.sms_outbox import (
+    LEASE_SECONDS,
+    SmsMessage,
+    SmsOutbox,
+    normalise_lang,
+    render,
+)
 
 log = logging.getLogger("madoguchi.sms")
 # twilio's HTTP client logs every request at INFO: keep it quiet.
@@ -136,7 +142,8 @@ class SmsSender:
                 params["service"] = service.names.get(lang)
         else:
             params.setdefault("office", message.office)
-        return render(message.kind, lang, params, base_url=self.public_base_url)
+        own = office.sms_template(message.kind, normalise_lang(lang)) if office else None
+        return render(message.kind, lang, params, base_url=self.public_base_url, template=own)
 
     async def _send(self, message: SmsMessage, office: Office | None) -> str:
         office_id = message.office

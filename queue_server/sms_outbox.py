@@ -113,11 +113,15 @@ def _format_slot(value: str, cat: Mapping[str, Any]) -> str:
     )
 
 
-def render(kind: str, lang: str, params: Mapping[str, Any], *, base_url: str = "") -> str:
+def render(kind: str, lang: str, params: Mapping[str, Any], *, base_url: str = "",
+           template: str | None = None) -> str:
     """The text of one message. Falls back to Japanese for an unknown
-    language; a relative `link` ("/b/…") gets the public base URL."""
+    language; a relative `link` ("/b/…") gets the public base URL.
+    `template`: the office's own text for this kind and language (admin
+    pages), used instead of the catalog's; dates and defaults still come
+    from the catalog of `lang`."""
     cat = catalog(lang)
-    template = cat.get(kind) or catalog("ja").get(kind)
+    template = template or cat.get(kind) or catalog("ja").get(kind)
     if not isinstance(template, str):
         raise MadoguchiError("invalid_sms", f"no SMS text for kind {kind!r}")
     values = _Values({k: str(v) for k, v in (cat.get("_defaults") or {}).items()})

@@ -20,6 +20,7 @@ from ai_phone.sms import SmsSender, twilio_client
 from ai_phone.sms_web import SMS, CancelResult, cancel_word_lang, set_inbound_cancel_handler
 from queue_server.engine import Engine
 from queue_server.errors import MadoguchiError
+from queue_server.office_config import Office
 from queue_server.scripts import INCLUDES
 from queue_server.settings import Settings
 from queue_server.sms_outbox import (
@@ -341,6 +342,24 @@ async def test_another_script_queues_sms_atomically(outbox: SmsOutbox, redis: Re
 
 
 # -- the sender against the fake Twilio ---------------------------------------------
+
+
+async def test_office_sms_texts_replace_the_catalog_in_their_language(
+    outbox: SmsOutbox, make_sender: SenderFactory, fake: FakeTwilio, office_engine: Engine
+) -> None:
+    office = small_office(OFFICE).model_dump(by_alias=True)
+    office["sms_texts"] = {"en": {"confirmation": "{office}: see you {slot}. {link}"}}
+    await office_engine.configure(Office.model_validate(office))
+    await enqueue(outbox, lang="en")
+    await enqueue(outbox, to="080-9876-5432", lang="ja")  # no Japanese text of its own
+    sender = await make_sender(outbox)
+    assert (await sender.run_once(OFFICE)).sent == 2
+    (en,) = fake.to(MOBILE)
+    body = en["Body"]
+    assert body.startswith("Test Ward Office: see you ") and body.endswith(f". {PUBLIC}{LINK}")
+    assert "10:30" in body and "{" not in body  # the slot still formatted by the catalog
+    (ja,) = fake.to("+818098765432")
+    assert ja["Body"].startswith("【テスト区役所】ご予約を受け付けました。")
 
 
 async def test_sender_sends_in_the_message_language(
