@@ -34,6 +34,8 @@ STATIC = Path(__file__).resolve().parent.parent / "checkin" / "static"
 BOOK = STATIC / "book"
 HERE = STATIC / "here"
 PAGE_DIRS = (BOOK, HERE)
+# The modules the pages share with the other pages (the language names' keys).
+COMMON = Path(__file__).resolve().parent.parent / "queue_server" / "static" / "common"
 I18N = STATIC / "i18n"
 LANGS = ("ja", "en", "ko", "zh-Hans", "vi", "ja-easy")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -545,10 +547,10 @@ def html_keys() -> dict[str, _Keys]:
 
 def js_keys(namespaces: set[str]) -> dict[str, set[str]]:
     out = {}
-    for path in page_files("*.js"):
+    for path in [*page_files("*.js"), COMMON / "i18n.js"]:
         found = {k for k in KEY_RE.findall(path.read_text(encoding="utf-8"))
                  if k.split(".")[0] in namespaces}
-        out[path.name] = found
+        out[str(path.relative_to(path.parent.parent))] = found
     return out
 
 
@@ -557,8 +559,8 @@ def test_every_key_used_is_in_every_catalog() -> None:
     namespaces = {k.split(".")[0] for k in ja}
     used: dict[str, set[str]] = {name: p.keys for name, p in html_keys().items()}
     used.update(js_keys(namespaces))
-    assert used["book.html"] and used["manage.html"] and used["book.js"]
-    assert used["here.html"] and used["here.js"]
+    assert used["book.html"] and used["manage.html"] and used["book/book.js"]
+    assert used["here.html"] and used["here/here.js"]
     all_used = set().union(*used.values())
     for lang in LANGS:
         cat = catalog(lang)

@@ -37,6 +37,7 @@ from tests.servers import AppHarness, app_harness, bearer
 
 STATIC = Path(__file__).resolve().parent.parent / "checkin" / "static"
 KIOSK = STATIC / "kiosk"
+COMMON = STATIC.parent.parent / "queue_server" / "static" / "common"
 I18N = STATIC / "i18n"
 LANGS = ("ja", "en", "ko", "zh-Hans", "vi", "ja-easy")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -829,7 +830,8 @@ def used_keys() -> set[str]:
     keys |= set(re.findall(r'data-i18n="([^"]+)"', html))
     for attr in re.findall(r'data-i18n-attr="([^"]+)"', html):
         keys |= {pair.split(":")[1].strip() for pair in attr.split(";")}
-    for path in KIOSK.glob("*.js"):
+    # The language names' keys are in the module the pages share.
+    for path in [*KIOSK.glob("*.js"), COMMON / "i18n.js"]:
         keys |= set(re.findall(r'"((?:[a-z_]+)\.[a-zA-Z_-]+)"', path.read_text(encoding="utf-8")))
     known_prefixes = ("page.", "lang.", "common.", "setup.", "fatal.", "home.", "closed.",
                       "booking.", "keypad.", "ticket.", "print.", "idle.", "error.")

@@ -697,7 +697,7 @@ async def test_booking_name_shown_for_a_booked_ticket(redis: Redis, tenant: str)
                                                                name="山田 花子")
             assert await text_of(page, "#booking-slot") == "09:00"
             assert await text_of(page, "#prefill-address") == card["address"]
-            assert await text_of(page, "#prefill-sex") == JA["staff.prefill.sex_2"]
+            assert await text_of(page, "#prefill-sex") == JA["staff.prefill.sex_female"]
             assert await text_of(page, "#current-channel") == JA["staff.channel.online"]
             assert await audit(page) == []
             await screenshot(page, "staff-booking")

@@ -6,22 +6,25 @@
 // One page, one section per step. Each step change moves the keyboard focus
 // to the step's heading (a screen reader reads it), updates the polite
 // progress line and pushes a history entry, so the phone's back button goes
-// back one step. Nothing here runs on a timer: nobody is hurried.
+// back one step. Nothing here runs on a timer: nobody is hurried (but on
+// the kiosk, where the page returns to the kiosk's start screen when left
+// alone: kiosk.js).
 //
 // "Today" and whether the office is open now are the server's (the services
 // answer), not the phone's clock, which may be wrong or in another zone.
 
-import { showError as showAlert, clearError as clearAlert } from "./alert.js";
-import { api, enc } from "./api.js";
+import { pageAlert, setLoading, showFieldError } from "/static/queue/common/alert.js";
+import { api, enc } from "/static/queue/common/api.js";
+import { rememberBooking, rememberTicket } from "/static/queue/common/saved.js";
 import { ticketUrl } from "./checkin.js";
 import {
-  applyI18n, chooseLang, currentLang, dayOf, errorText, formatDay, formatTime, markLangSwitch,
-  putName, rememberInUrl, renderLangSwitch, setLang, t,
+  currentLang, dayOf, errorText, formatDay, formatTime, putName, startLang, t,
 } from "./i18n.js";
+import { KIOSK, kioskKey, relabelKiosk, startKioskMode } from "./kiosk.js";
 import {
-  MAX_PAGES, anySlot, choiceButton, dayBookable, dayItem, fetchDays, fetchSlots, slotItem,
+  MAX_PAGES, anySlot, choiceButton, dayBookable, dayItem, fetchDays, fetchSlots,
+  focusAfterMoreDays, slotItem,
 } from "./picker.js";
-import { rememberBooking, rememberTicket } from "./saved.js";
 
 const STEPS = ["service", "date", "time", "phone", "confirm", "done", "queue", "queued"];
 const NUMBERED = 5; // "step n of 5" for the booking steps; the others are not counted
@@ -83,8 +86,9 @@ function tz() {
 
 // Today's queue can be joined while the office is open (the server says so
 // when the page loads and when a service is chosen; it refuses otherwise).
+// Not on the kiosk: its own buttons give today's numbers, on paper.
 function queueOpen() {
-  return state.openNow;
+  return state.openNow && !KIOSK;
 }
 
 function waitText(service) {
@@ -97,32 +101,12 @@ function waitText(service) {
 
 // --- messages -------------------------------------------------------------
 
-function showError(error, options) {
-  showAlert(state, error, options);
-}
+const alerts = pageAlert(state, errorText);
+const { busy, showError } = alerts;
 
 function clearError() {
-  clearAlert(state);
+  alerts.clearError();
   $("confirm-recover").hidden = true;
-}
-
-function setLoading(on) {
-  $("loading").hidden = !on;
-  document.body.setAttribute("aria-busy", String(on));
-}
-
-async function busy(fn) {
-  if (state.busy) return;
-  state.busy = true;
-  setLoading(true);
-  try {
-    await fn();
-  } catch (error) {
-    showError(error);
-  } finally {
-    state.busy = false;
-    setLoading(false);
-  }
 }
 
 // --- rendering --------------------------------------------------------------
@@ -273,7 +257,7 @@ function renderDone() {
   // Older servers say only whether the number can get SMS.
   const smsKey = SMS_KEYS[b.sms]
     || (b.sms_capable === false ? "done.sms_not_mobile" : "done.keep_code");
-  $("d-sms").textContent = t(smsKey, { phone: state.phone });
+  $("d-sms").textContent = t(kioskKey(smsKey), { phone: state.phone });
   renderBring($("d-bring-box"), $("d-bring"), state.service);
   const link = $("manage-link");
   const url = new URL(b.manage_url || "/b/" + b.token, location.origin);
@@ -376,12 +360,7 @@ function moreDays() {
   busy(async () => {
     const added = await loadDays();
     renderDate();
-    // Carry on from the first newly shown day that can be chosen.
-    const first = added.find(dayBookable);
-    const target = first && $("date-list").querySelector(`button[data-date="${first.date}"]`);
-    if (target) target.focus();
-    else if (!$("date-more").hidden) $("date-more").focus();
-    else $("h-date").focus();
+    focusAfterMoreDays(added);
   });
 }
 
@@ -415,19 +394,7 @@ function normalisePhone(raw) {
 // clear it. Kept so a language change can re-render it.
 function fieldError(id, spec) {
   state.fieldErrors[id] = spec;
-  const input = $(id);
-  const box = $(id + "-error");
-  if (!spec) {
-    box.hidden = true;
-    box.textContent = "";
-    input.removeAttribute("aria-invalid");
-    input.setAttribute("aria-describedby", id + "-hint");
-    return;
-  }
-  box.textContent = spec.key ? t(spec.key) : errorText(spec.error);
-  box.hidden = false;
-  input.setAttribute("aria-invalid", "true");
-  input.setAttribute("aria-describedby", `${id}-error ${id}-hint`);
+  showFieldError(id, spec && (spec.key ? t(spec.key) : errorText(spec.error)));
 }
 
 function submitPhone(event) {
@@ -552,17 +519,9 @@ function submitQueue(event) {
 
 // --- language ---------------------------------------------------------------
 
-async function chooseLanguage(code) {
-  try {
-    await setLang(code, { remember: true });
-  } catch {
-    showError({ code: "network" }); // the page stays in the language it has
-    return;
-  }
-  rememberInUrl(code);
-  applyI18n(document);
-  markLangSwitch($("lang-list"));
+function languageChanged() {
   renderTitle();
+  relabelKiosk();
   if (state.step) {
     RENDER[state.step]();
     $("progress").textContent = progressText(state.step);
@@ -574,9 +533,11 @@ async function chooseLanguage(code) {
 // --- start ------------------------------------------------------------------
 
 async function start() {
-  await setLang(chooseLang());
-  applyI18n(document);
-  renderLangSwitch($("lang-list"), chooseLanguage);
+  startKioskMode(officeId);
+  await startLang($("lang-list"), {
+    onChange: languageChanged,
+    onError: () => showError({ code: "network" }), // the page stays in the language it has
+  });
   renderTitle();
   for (const button of document.querySelectorAll("[data-back]")) {
     button.addEventListener("click", back);

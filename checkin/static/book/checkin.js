@@ -3,9 +3,9 @@
 // the 4-digit code the lobby display shows (it changes every 5 minutes);
 // the server decides everything else (window, status) and says why not.
 
-import { api, enc } from "./api.js";
+import { api, enc } from "/static/queue/common/api.js";
+import { forget, rememberTicket } from "/static/queue/common/saved.js";
 import { currentLang, dayOf, formatDay, formatTime } from "./i18n.js";
-import { forget, rememberTicket } from "./saved.js";
 
 // The server's defaults (BookingSettings): check-in opens 30 minutes before
 // the slot and closes 15 minutes after it. Used only to tell the citizen the

@@ -15,19 +15,18 @@
 // The page remembers the booking on this phone (saved.js) so the lobby QR
 // page /here/{office} can check it in with one press.
 
-import { showError as showAlert, clearError as clearAlert } from "./alert.js";
-import { api, enc } from "./api.js";
+import { pageAlert, showFieldError } from "/static/queue/common/alert.js";
+import { api, enc } from "/static/queue/common/api.js";
+import { forget, rememberBooking } from "/static/queue/common/saved.js";
 import {
   checkInBooking, checkinWindow, normaliseCode, ticketUrl, validCode,
 } from "./checkin.js";
 import {
-  applyI18n, chooseLang, currentLang, dayOf, errorText, formatDay, formatTime, markLangSwitch,
-  putName, rememberInUrl, renderLangSwitch, setLang, t,
+  currentLang, dayOf, errorText, formatDay, formatTime, putName, startLang, t,
 } from "./i18n.js";
 import {
-  MAX_PAGES, anySlot, dayBookable, dayItem, fetchDays, fetchSlots, slotItem,
+  MAX_PAGES, anySlot, dayBookable, dayItem, fetchDays, fetchSlots, focusAfterMoreDays, slotItem,
 } from "./picker.js";
-import { forget, rememberBooking } from "./saved.js";
 
 const STATUS_KEYS = {
   "booked": "manage.status_booked",
@@ -86,13 +85,7 @@ function officeIdOf(booking) {
   return dot > 0 ? token.slice(0, dot) : "";
 }
 
-function showError(error, options) {
-  showAlert(state, error, options);
-}
-
-function clearError() {
-  clearAlert(state);
-}
+const { busy, showError, clearError } = pageAlert(state, errorText);
 
 function setMessage(key, params = {}) {
   state.message = key ? { key, params } : null;
@@ -104,26 +97,6 @@ function renderTitle() {
   if (state.office) putName(el, state.office.names);
   $("office-name").textContent = el.textContent;
   document.title = t("manage.page_title");
-}
-
-function setLoading(on) {
-  $("loading").hidden = !on;
-  document.body.setAttribute("aria-busy", String(on));
-}
-
-// Runs one request at a time, with the loading line; an error is shown.
-async function busy(fn) {
-  if (state.busy) return;
-  state.busy = true;
-  setLoading(true);
-  try {
-    await fn();
-  } catch (error) {
-    showError(error);
-  } finally {
-    state.busy = false;
-    setLoading(false);
-  }
 }
 
 function serviceText() {
@@ -339,12 +312,7 @@ function moreDays() {
   busy(async () => {
     const added = await loadDays();
     renderDate();
-    // Carry on from the first newly shown day that can be chosen.
-    const first = added.find(dayBookable);
-    const target = first && $("date-list").querySelector(`button[data-date="${first.date}"]`);
-    if (target) target.focus();
-    else if (!$("date-more").hidden) $("date-more").focus();
-    else $("h-date").focus();
+    focusAfterMoreDays(added);
   });
 }
 
@@ -451,19 +419,7 @@ async function confirmCancel() {
 // or null to clear it.
 function presenceError(spec) {
   state.presenceError = spec;
-  const input = $("presence");
-  const box = $("presence-error");
-  if (!spec) {
-    box.hidden = true;
-    box.textContent = "";
-    input.removeAttribute("aria-invalid");
-    input.setAttribute("aria-describedby", "presence-hint");
-    return;
-  }
-  box.textContent = spec.key ? t(spec.key) : errorText(spec.error);
-  box.hidden = false;
-  input.setAttribute("aria-invalid", "true");
-  input.setAttribute("aria-describedby", "presence-error presence-hint");
+  showFieldError("presence", spec && (spec.key ? t(spec.key) : errorText(spec.error)));
 }
 
 async function submitCheckIn(event) {
@@ -513,16 +469,7 @@ async function refresh() {
   }
 }
 
-async function chooseLanguage(code) {
-  try {
-    await setLang(code, { remember: true });
-  } catch {
-    showError({ code: "network" }); // the page stays in the language it has
-    return;
-  }
-  rememberInUrl(code);
-  applyI18n(document);
-  markLangSwitch($("lang-list"));
+function languageChanged() {
   renderTitle();
   if (state.booking) {
     RENDER[state.view]();
@@ -540,9 +487,11 @@ async function start() {
   } catch (error) {
     loadError = error;
   }
-  await setLang(chooseLang(state.booking && state.booking.lang));
-  applyI18n(document);
-  renderLangSwitch($("lang-list"), chooseLanguage);
+  await startLang($("lang-list"), {
+    hint: state.booking && state.booking.lang,
+    onChange: languageChanged,
+    onError: () => showError({ code: "network" }), // the page stays in the language it has
+  });
   renderTitle();
   $("cancel").addEventListener("click", askCancel);
   $("cancel-no").addEventListener("click", keepBooking);

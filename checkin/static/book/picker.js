@@ -4,7 +4,7 @@
 // availability API, and the list items that show them. A day or a time that
 // cannot be chosen is a grey row (not a button) that says why.
 
-import { api, enc } from "./api.js";
+import { api, enc } from "/static/queue/common/api.js";
 import { addDays, formatShortDay, formatTime, t } from "./i18n.js";
 
 export const DAYS_PER_PAGE = 14;
@@ -122,6 +122,17 @@ export function slotItem(slot, timeZone, onPick, current = null) {
 // Whether any time of the list can be chosen.
 export function anySlot(slots, current = null) {
   return slots.some((s) => s.free > 0 && !sameInstant(s.start, current));
+}
+
+// After "more days" added `added`: the focus carries on from the first newly
+// shown day that can be chosen, else the button for more, else the heading.
+export function focusAfterMoreDays(added) {
+  const $ = (id) => document.getElementById(id);
+  const first = added.find(dayBookable);
+  const target = first && $("date-list").querySelector(`button[data-date="${first.date}"]`);
+  if (target) target.focus();
+  else if (!$("date-more").hidden) $("date-more").focus();
+  else $("h-date").focus();
 }
 
 // The next page of days from `from` ("YYYY-MM-DD"): {days, nextFrom}.

@@ -8,16 +8,15 @@
 // /t/{id}. Tickets already in the line are offered as links to their page.
 // With nothing saved it explains the other ways in: the SMS link, the kiosk.
 
-import { showError as showAlert, clearError as clearAlert } from "../book/alert.js";
-import { api, enc } from "../book/api.js";
+import { pageAlert, setLoading, showFieldError } from "/static/queue/common/alert.js";
+import { api, enc } from "/static/queue/common/api.js";
+import { forget, loadSaved, rememberTicket } from "/static/queue/common/saved.js";
 import {
   arriveTicket, checkInBooking, normaliseCode, ticketUrl, validCode,
 } from "../book/checkin.js";
 import {
-  applyI18n, chooseLang, currentLang, dayOf, errorText, formatShortDay, formatTime,
-  markLangSwitch, putName, rememberInUrl, renderLangSwitch, setLang, t,
+  currentLang, dayOf, errorText, formatShortDay, formatTime, putName, startLang, t,
 } from "../book/i18n.js";
-import { forget, loadSaved, rememberTicket } from "../book/saved.js";
 
 const $ = (id) => document.getElementById(id);
 const officeId = decodeURIComponent(location.pathname.split("/")[2] || "");
@@ -54,18 +53,11 @@ function tz() {
   return (state.office && state.office.timezone) || "Asia/Tokyo";
 }
 
-function showError(error, options) {
-  showAlert(state, error, options);
-}
+const { showError, clearError } = pageAlert(state, errorText);
 
 function setMessage(key, params = {}) {
   state.message = key ? { key, params } : null;
   $("status-message").textContent = key ? t(key, params) : "";
-}
-
-function setLoading(on) {
-  $("loading").hidden = !on;
-  document.body.setAttribute("aria-busy", String(on));
 }
 
 // --- what this phone saved, and what it is now ----------------------------------
@@ -215,19 +207,7 @@ function renderTitle() {
 // The code field's error: {key} or {error}, or null to clear it.
 function presenceError(spec) {
   state.presenceError = spec;
-  const input = $("presence");
-  const box = $("presence-error");
-  if (!spec) {
-    box.hidden = true;
-    box.textContent = "";
-    input.removeAttribute("aria-invalid");
-    input.setAttribute("aria-describedby", "presence-hint");
-    return;
-  }
-  box.textContent = spec.key ? t(spec.key) : errorText(spec.error);
-  box.hidden = false;
-  input.setAttribute("aria-invalid", "true");
-  input.setAttribute("aria-describedby", "presence-error presence-hint");
+  showFieldError("presence", spec && (spec.key ? t(spec.key) : errorText(spec.error)));
 }
 
 // Asks for the code on the screen (none scanned, or the scanned one is old).
@@ -242,7 +222,7 @@ function askForCode(spec) {
 
 async function act(item) {
   if (state.busy) return;
-  clearAlert(state);
+  clearError();
   const code = state.code || normaliseCode($("presence").value);
   if (!validCode(code)) {
     askForCode({ key: code ? "checkin.code_format" : "checkin.code_required" });
@@ -275,16 +255,7 @@ async function act(item) {
 
 // --- language and start -----------------------------------------------------
 
-async function chooseLanguage(code) {
-  try {
-    await setLang(code, { remember: true });
-  } catch {
-    showError({ code: "network" }); // the page stays in the language it has
-    return;
-  }
-  rememberInUrl(code);
-  applyI18n(document);
-  markLangSwitch($("lang-list"));
+function languageChanged() {
   renderTitle();
   render();
   if (state.message) setMessage(state.message.key, state.message.params);
@@ -306,9 +277,10 @@ function codeKey(event) {
 }
 
 async function start() {
-  await setLang(chooseLang());
-  applyI18n(document);
-  renderLangSwitch($("lang-list"), chooseLanguage);
+  await startLang($("lang-list"), {
+    onChange: languageChanged,
+    onError: () => showError({ code: "network" }), // the page stays in the language it has
+  });
   renderTitle();
   $("presence").addEventListener("keydown", codeKey);
   setLoading(true);

@@ -7,16 +7,19 @@
 // wipes both. Nothing of a citizen is ever written to storage: localStorage
 // holds the kiosk's own token and id only.
 
-import { api, ApiError, enc } from "./api.js";
-import { OfficeEvents } from "./events.js";
+import { ApiError, apiWith, enc } from "/static/queue/common/api.js";
+import { OfficeEvents } from "/static/queue/common/events.js";
+import { IdleWarning } from "/static/queue/common/idle.js";
 import {
   applyI18n, currentLang, formatDate, formatTime, has, loadAll, markLangSwitch, pickName,
   putName, renderLangSwitch, setLang, t,
 } from "./i18n.js";
-import { IdleTimer } from "./idle.js";
 import { groupPhone, Keypad } from "./keypad.js";
 import { bookingToken, WedgeScanner } from "./scanner.js";
 
+// A request that hangs (a half-dead network) must not leave the kiosk on
+// "please wait" for ever: after this long it fails as "network".
+const api = apiWith({ timeoutMs: 15_000 });
 const IDLE_MS = 60_000;
 const IDLE_WARN_MS = 10_000;
 const TICKET_SHOWN_MS = 15_000; // after a good print: long enough to take the paper
@@ -56,7 +59,6 @@ const state = {
   printTimer: null,
   lastEventRefresh: 0,
   eventRefreshTimer: null,
-  focusBeforeWarning: null,
 };
 
 // --- the kiosk's token (enrolment) ------------------------------------------
@@ -363,9 +365,8 @@ async function issue(serviceId) {
   state.busy = true;
   show("working", { focus: false });
   try {
-    const ticket = await api("POST", `/offices/${enc(office)}/tickets`, {
-      token: state.token, body: { service: serviceId, lang: currentLang() },
-    });
+    const ticket = await api("POST", `/offices/${enc(office)}/tickets`,
+      { service: serviceId, lang: currentLang() }, { token: state.token });
     state.busy = false;
     showTicket(ticket);
   } catch (err) {
@@ -418,8 +419,8 @@ async function checkIn(body) {
   state.busy = true;
   show("working", { focus: false });
   try {
-    const ticket = await api("POST", `/offices/${enc(office)}/check-in`,
-      { token: state.token, body });
+    const ticket = await api("POST", `/offices/${enc(office)}/check-in`, body,
+      { token: state.token });
     state.busy = false;
     keypad.clear();
     state.entry = { step: "phone", phone: "" };
@@ -501,7 +502,7 @@ function showTicket(ticket) {
 async function loadQr(ticket) {
   let text;
   try {
-    text = await api("GET", `/tickets/${enc(ticket.id)}/qr.svg`, { as: "text" });
+    text = await api("GET", `/tickets/${enc(ticket.id)}/qr.svg`, undefined, { as: "text" });
   } catch {
     return;
   }
@@ -589,7 +590,8 @@ async function startPrint(ticket) {
   if (state.printerState === "disconnected") printFailed(ticket);
   let answer;
   try {
-    answer = await api("POST", `/tickets/${enc(ticket.id)}/print`, { token: state.token });
+    answer = await api("POST", `/tickets/${enc(ticket.id)}/print`, undefined,
+      { token: state.token });
   } catch {
     printFailed(ticket);
     return;
@@ -691,37 +693,21 @@ async function changeLang(code) {
   renderTicket();
   if (state.fatal) $("fatal-text").textContent = t(state.fatal);
   if (state.error) showError(state.error);
-  if (idle.warning) $("idle-text").textContent = t("idle.warning", { seconds: idle.secondsLeft() });
+  idle.relabel();
   updateIdle();
 }
 
 // --- start-up --------------------------------------------------------------------
 
-const idle = new IdleTimer({
+// A tap anywhere on the warning (it covers the screen) keeps the visit.
+const idle = new IdleWarning({
   idleMs: IDLE_MS,
   warnMs: IDLE_WARN_MS,
-  onWarn: (seconds) => {
-    $("idle-text").textContent = t("idle.warning", { seconds });
-    $("idle-warning").hidden = false;
-    state.focusBeforeWarning = document.activeElement;
-    $("idle-stay").focus();
-  },
-  onTick: (seconds) => {
-    $("idle-text").textContent = t("idle.warning", { seconds });
-  },
-  onCancelWarn: () => {
-    $("idle-warning").hidden = true;
-    // A keyboard user carries on where they were.
-    const before = state.focusBeforeWarning;
-    state.focusBeforeWarning = null;
-    if (before && before.isConnected && typeof before.focus === "function") {
-      before.focus({ preventScroll: true });
-    }
-  },
-  onTimeout: () => {
-    $("idle-warning").hidden = true;
-    goHome();
-  },
+  overlay: $("idle-warning"),
+  text: $("idle-text"),
+  stay: $("idle-stay"),
+  message: (seconds) => t("idle.warning", { seconds }),
+  onTimeout: () => goHome(),
 });
 
 const keypad = new Keypad($("keypad"), $("entry-value"), {
@@ -736,8 +722,6 @@ function wire() {
   $("entry-submit").addEventListener("click", submitEntry);
   $("entry-cancel").addEventListener("click", () => goHome());
   $("ticket-done").addEventListener("click", () => goHome());
-  // A tap anywhere on the warning (it covers the screen) keeps the visit.
-  $("idle-warning").addEventListener("click", () => idle.stay());
   new WedgeScanner({ onScan });
   // Coming back from the booking pages through history: start afresh.
   window.addEventListener("pageshow", (event) => {
@@ -784,7 +768,17 @@ async function main() {
   state.fatal = null;
   await goHome();
   setInterval(refreshQuietly, REFRESH_MS);
-  new OfficeEvents(office, { onEvent, onOpen: refreshQuietly }).start();
+  // body[data-live] says whether the socket is open.
+  new OfficeEvents(office, {
+    onEvent,
+    onOpen: () => {
+      document.body.dataset.live = "true";
+      refreshQuietly();
+    },
+    onClose: () => {
+      document.body.dataset.live = "false";
+    },
+  }).start();
 }
 
 main();

@@ -11,7 +11,7 @@
 // Each step is written to the announcement log (#announce-log) in the
 // order it happened, so staff (and the tests) can see what was said.
 
-import { getJson, enc, ApiError } from "./api.js";
+import { ApiError, enc, fetchJson } from "/static/queue/common/api.js";
 import { t, SPEECH_LANG } from "./i18n.js";
 
 const LOG_LIMIT = 300;
@@ -187,7 +187,7 @@ export class Announcer {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), PLAN_TIMEOUT_MS);
     try {
-      const data = await getJson(url, { signal: abort.signal });
+      const data = await fetchJson(url, { signal: abort.signal });
       return validPlan(data) ? data : null;
     } catch (err) {
       if (err instanceof ApiError && err.status === 404 && err.code === "not_found") {

@@ -7,7 +7,7 @@
 // the history or in a screenshot). Without a token the panel asks people to
 // ask at the counter; everything else on the page is public.
 
-import { getJson, enc, ApiError } from "./api.js";
+import { ApiError, enc, fetchJson } from "/static/queue/common/api.js";
 import { t } from "./i18n.js";
 
 const TOKEN_RE = /^[A-Za-z0-9._~-]{8,300}$/;
@@ -95,7 +95,7 @@ export class CheckinPanel {
   async refresh() {
     if (!this.token) return;
     try {
-      const data = await getJson(`/api/v1/offices/${enc(this.office)}/checkin-code`,
+      const data = await fetchJson(`/api/v1/offices/${enc(this.office)}/checkin-code`,
         { token: this.token });
       this.data = data && typeof data.code === "string" ? data : null;
       const at = this.data ? instant(this.data.changes_at) : null;

@@ -7,8 +7,8 @@
 // re-read shortly after any change. Nothing comes from another host.
 
 import * as i18n from "./i18n.js";
-import { getJson, enc, ApiError } from "./api.js";
-import { LiveSocket } from "./socket.js";
+import { ApiError, enc, fetchJson } from "/static/queue/common/api.js";
+import { OfficeEvents } from "/static/queue/common/events.js";
 import { Announcer } from "./announcer.js";
 import { enrolToken, CheckinPanel } from "./checkin.js";
 
@@ -343,7 +343,7 @@ async function loadStatus() {
   try {
     const sent = Date.now();
     const after = resyncing;
-    const status = await getJson(`/api/v1/offices/${enc(office)}/status`);
+    const status = await fetchJson(`/api/v1/offices/${enc(office)}/status`);
     applyStatus(status, (sent + Date.now()) / 2);
     if (after) {
       resyncing = false;
@@ -391,8 +391,8 @@ function applyConfig(config) {
 async function loadLanguages() {
   // ?lang= pins one TV's screen to one language (a desk for foreign
   // residents); announcements still speak the office's languages.
-  const pinned = params.get("lang");
-  const wanted = i18n.LANGS.includes(pinned) ? [pinned]
+  const pinned = i18n.askedLang();
+  const wanted = pinned ? [pinned]
     : state.config.display.languages.filter((l) => i18n.LANGS.includes(l));
   // The spoken languages' catalogs too: the browser's fallback speech reads them.
   const spoken = state.config.display.languages.filter((l) => i18n.LANGS.includes(l));
@@ -405,7 +405,7 @@ async function loadLanguages() {
 
 async function reloadConfig() {
   try {
-    applyConfig(await getJson(`/display/${enc(office)}/config.json`));
+    applyConfig(await fetchJson(`/display/${enc(office)}/config.json`));
     await loadLanguages();
   } catch {
     return; // keep the configuration we have; the next change tries again
@@ -428,8 +428,7 @@ function cycleLanguage() {
 function onMessage(msg) {
   const type = msg.type;
   if (type === "hello") {
-    applyStatus(msg.status, Date.now());
-    if (msg.status && msg.status.last_event) socket.lastId = msg.status.last_event;
+    applyStatus(msg.status, Date.now()); // the socket resumes after its last_event
     state.hellos += 1;
     // The stream is live: calls from now on arrive as events (and are announced).
     document.body.dataset.live = "true";
@@ -533,7 +532,7 @@ function soundEnabled() {
 const token = enrolToken(office);
 const announcer = new Announcer({ office, log: $("announce-log"), onBlocked: askForSound });
 const checkin = new CheckinPanel(office, token, serverNow);
-const socket = new LiveSocket(office, { onMessage, onOpen, onClose });
+const socket = new OfficeEvents(office, { onEvent: onMessage, onOpen, onClose });
 const soundRefused = announcer.refusedAtStart();
 
 function wait(ms) {
@@ -571,7 +570,7 @@ async function boot() {
 
   let config;
   try {
-    config = await persist(() => getJson(`/display/${enc(office)}/config.json`));
+    config = await persist(() => fetchJson(`/display/${enc(office)}/config.json`));
   } catch (err) {
     $("fatal").textContent = i18n.t(err.status === 404 ? "error.unknown_office" : "error.config");
     $("fatal").hidden = false;

@@ -4,7 +4,7 @@
 // in a headless browser) resolves to a state; the page then relies on its
 // websocket alone.
 
-import { api, enc } from "./api.js";
+import { api, enc } from "/static/queue/common/api.js";
 
 const READY_TIMEOUT_MS = 10000;
 

@@ -5,15 +5,14 @@
 // background. Also: "I have arrived" for a ticket taken from afar, cancel
 // (asked twice), rejoin after a no-show, six languages.
 
-import { showError as showAlert, clearError as clearAlert } from "./alert.js";
-import { api, enc } from "./api.js";
+import { pageAlert } from "/static/queue/common/alert.js";
+import { api, enc } from "/static/queue/common/api.js";
+import { forgetTicket, rememberTicket, savedTicket } from "/static/queue/common/saved.js";
 import {
-  applyI18n, chooseLang, currentLang, formatTime, markLangSwitch, putName, rememberInUrl,
-  renderLangSwitch, setLang, t,
+  currentLang, errorText, formatTime, putName, startLang, t,
 } from "./i18n.js";
 import { connectLive } from "./live.js";
 import { enablePush, permission } from "./push.js";
-import { forgetTicket, saveTicket, savedTicket } from "./saved.js";
 import { chime, unlock, vibrate } from "./sound.js";
 
 const STATE_KEYS = {
@@ -69,13 +68,7 @@ function tz() {
   return (state.office && state.office.timezone) || DEFAULT_TZ;
 }
 
-function showError(error, options) {
-  showAlert(state, error, options);
-}
-
-function clearError() {
-  clearAlert(state);
-}
+const { showError, clearError } = pageAlert(state, errorText);
 
 // -- rendering ---------------------------------------------------------------
 
@@ -228,7 +221,7 @@ function remember(tk) {
   }
   const extra = state.comeBackBy !== null && tk.state === "remote"
     ? { come_back_by: new Date(state.comeBackBy).toISOString() } : {};
-  saveTicket({ office: tk.office, id: tk.id, number: tk.number }, extra);
+  rememberTicket(tk, extra);
 }
 
 function update(next) {
@@ -471,16 +464,7 @@ function arrive(submit) {
     });
 }
 
-async function chooseLanguage(code) {
-  try {
-    await setLang(code, { remember: true });
-  } catch {
-    showError({ code: "network" }); // the page stays in the language it has
-    return;
-  }
-  rememberInUrl(code);
-  applyI18n(document);
-  markLangSwitch($("lang-list"));
+async function languageChanged(code) {
   if (!$("cancel-confirm").hidden && state.ticket) {
     $("cancel-question").textContent = t("cancel.question", { number: state.ticket.number });
   }
@@ -519,12 +503,14 @@ async function start() {
     }
   }
   try {
-    await setLang(chooseLang(ticket && ticket.lang));
+    await startLang($("lang-list"), {
+      hint: ticket && ticket.lang,
+      onChange: languageChanged,
+      onError: () => showError({ code: "network" }), // the page stays in the language it has
+    });
   } catch {
     // No catalog: the keys show, which is still better than nothing.
   }
-  applyI18n(document);
-  renderLangSwitch($("lang-list"), chooseLanguage);
   $("alerts-on").addEventListener("click", turnOnAlerts);
   $("cancel").addEventListener("click", askCancel);
   $("cancel-no").addEventListener("click", keepTicket);

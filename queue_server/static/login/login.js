@@ -3,9 +3,11 @@
 // the browser goes to the `next` path the server approved.
 
 import {
-  applyI18n, chooseLang, markLangSwitch, renderLangSwitch, setLang, t,
+  applyI18n, chooseLang, langSwitch, markLangSwitch, setLang, t,
 } from "./i18n.js";
-import { clearError, errorOf, errorText, setStatus, showError } from "./messages.js";
+import {
+  clearError, errorOf, errorText, sendForm, setStatus, showAgain, showError,
+} from "./messages.js";
 
 const form = document.getElementById("login-form");
 const nameInput = document.getElementById("name");
@@ -22,13 +24,7 @@ function render() {
   applyI18n();
   document.title = t("login.page_title");
   markLangSwitch(langList);
-  if (shown && shown.code) showError(errorText(shown.code, shown.details));
-  if (shown && shown.key) setStatus(t(shown.key));
-}
-
-async function chooseLanguage(code) {
-  await setLang(code, { remember: true });
-  render();
+  showAgain(shown);
 }
 
 function fieldError(input, key) {
@@ -62,36 +58,29 @@ async function send(event) {
     return;
   }
   sending = true;
-  submit.setAttribute("aria-disabled", "true");
   setStatus(t("login.sending"));
-  try {
-    const response = await fetch("/login", {
-      method: "POST",
-      headers: { "Accept": "application/json" },
-      body: new URLSearchParams(new FormData(form)),
-      credentials: "same-origin",
-      cache: "no-store",
-    });
-    if (response.ok) {
-      const body = await response.json();
-      shown = { key: "login.redirecting" };
-      setStatus(t("login.redirecting"));
-      location.assign(body.next);
-      return;
-    }
-    const error = await errorOf(response);
-    fail(error.code, error.details);
-  } catch {
-    fail("network");
-  } finally {
-    sending = false;
-    submit.removeAttribute("aria-disabled");
-  }
+  await sendForm(form, "/login", {
+    submit,
+    answer: async (response) => {
+      if (response.ok) {
+        const body = await response.json();
+        shown = { key: "login.redirecting" };
+        setStatus(t("login.redirecting"));
+        location.assign(body.next);
+        return;
+      }
+      const error = await errorOf(response);
+      fail(error.code, error.details);
+    },
+    failed: () => fail("network"),
+  });
+  sending = false;
 }
 
 async function start() {
   await setLang(chooseLang());
-  renderLangSwitch(langList, chooseLanguage);
+  // Kept in storage (madoguchi.staff-lang), not in the address.
+  langSwitch(langList, { inUrl: false, onChange: render });
   const params = new URLSearchParams(location.search);
   nextInput.value = params.get("next") || "";
   render();

@@ -52,6 +52,13 @@ export async function errorOf(response) {
   return { code: response.status >= 500 ? "unavailable" : "generic", details: {} };
 }
 
+// Shows again (in a newly chosen language) the message a page keeps:
+// {code, details} of an error, or {key} of a status; null for none.
+export function showAgain(shown) {
+  if (shown && shown.code) showError(errorText(shown.code, shown.details));
+  if (shown && shown.key) setStatus(t(shown.key));
+}
+
 export function showError(text) {
   setStatus("");
   document.getElementById("alert").textContent = text;
@@ -63,4 +70,26 @@ export function clearError() {
 
 export function setStatus(text) {
   document.getElementById("status").textContent = text;
+}
+
+// Sends `form` with fetch() as the browser would post it (URL-encoded, with
+// the session cookie) but asking for JSON, while `submit` is marked busy
+// (aria-disabled), and hands the answer to answer(response); failed() when
+// the server could not be reached or its answer could not be read.
+export async function sendForm(form, url, { submit, headers = {}, answer, failed }) {
+  submit.setAttribute("aria-disabled", "true");
+  try {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "Accept": "application/json", ...headers },
+      body: new URLSearchParams(new FormData(form)),
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+    await answer(response);
+  } catch {
+    failed();
+  } finally {
+    submit.removeAttribute("aria-disabled");
+  }
 }

@@ -3,9 +3,11 @@
 // field carries the token).
 
 import {
-  applyI18n, chooseLang, markLangSwitch, renderLangSwitch, setLang, t,
+  applyI18n, chooseLang, langSwitch, markLangSwitch, setLang, t,
 } from "./i18n.js";
-import { clearError, errorOf, errorText, setStatus, showError } from "./messages.js";
+import {
+  clearError, errorOf, errorText, sendForm, setStatus, showAgain, showError,
+} from "./messages.js";
 import { getSession } from "./session.js";
 
 const form = document.getElementById("password-form");
@@ -31,13 +33,7 @@ function render() {
       name: user.display_name, login: user.name,
     });
   }
-  if (shown && shown.code) showError(errorText(shown.code, shown.details));
-  if (shown && shown.key) setStatus(t(shown.key));
-}
-
-async function chooseLanguage(code) {
-  await setLang(code, { remember: true });
-  render();
+  showAgain(shown);
 }
 
 function fieldError(input, text) {
@@ -81,39 +77,33 @@ async function send(event) {
     return;
   }
   sending = true;
-  submit.setAttribute("aria-disabled", "true");
   setStatus(t("password.sending"));
-  try {
-    const response = await fetch("/account/password", {
-      method: "POST",
-      headers: { "Accept": "application/json", "X-CSRF-Token": session.csrf },
-      body: new URLSearchParams(new FormData(form)),
-      credentials: "same-origin",
-      cache: "no-store",
-    });
-    if (response.ok) {
-      for (const input of Object.values(fields)) input.value = "";
-      shown = { key: "password.done" };
-      setStatus(t("password.done"));
-      return;
-    }
-    const error = await errorOf(response);
-    if (error.code === "session_expired") {
-      location.assign("/login?next=" + encodeURIComponent(location.pathname));
-      return;
-    }
-    fail(error.code, error.details);
-  } catch {
-    fail("network");
-  } finally {
-    sending = false;
-    submit.removeAttribute("aria-disabled");
-  }
+  await sendForm(form, "/account/password", {
+    submit,
+    headers: { "X-CSRF-Token": session.csrf },
+    answer: async (response) => {
+      if (response.ok) {
+        for (const input of Object.values(fields)) input.value = "";
+        shown = { key: "password.done" };
+        setStatus(t("password.done"));
+        return;
+      }
+      const error = await errorOf(response);
+      if (error.code === "session_expired") {
+        location.assign("/login?next=" + encodeURIComponent(location.pathname));
+        return;
+      }
+      fail(error.code, error.details);
+    },
+    failed: () => fail("network"),
+  });
+  sending = false;
 }
 
 async function start() {
   await setLang(chooseLang());
-  renderLangSwitch(langList, chooseLanguage);
+  // Kept in storage (madoguchi.staff-lang), not in the address.
+  langSwitch(langList, { inUrl: false, onChange: render });
   session = await getSession();
   if (!session) return; // on the way to the login page
   for (const hidden of document.querySelectorAll("input.csrf")) hidden.value = session.csrf;

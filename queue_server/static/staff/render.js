@@ -118,13 +118,16 @@ export function renderCurrent() {
   showPrefill(current.prefill);
 }
 
+// The card's sex codes (JIS X 0303): 1 male, 2 female, 9 not applicable.
+const SEX_KEYS = { 1: "staff.prefill.sex_male", 2: "staff.prefill.sex_female", 9: "staff.prefill.sex_other" };
+
 // What the citizen's My Number card said at the kiosk (書かない): shown to
 // the clerk while the ticket is at the counter, gone with the visit.
 function showPrefill(card) {
   $("current-prefill").hidden = !card;
   const fields = { "prefill-name": card?.name, "prefill-address": card?.address,
     "prefill-birth": card?.birth_date,
-    "prefill-sex": card?.sex ? t(`staff.prefill.sex_${card.sex}`) : "" };
+    "prefill-sex": card?.sex ? t(SEX_KEYS[card.sex] || "staff.prefill.sex_other") : "" };
   for (const [id, value] of Object.entries(fields)) $(id).textContent = value || "";
 }
 

@@ -1,5 +1,6 @@
 // Returning to the start screen after inactivity, so the next citizen never
-// sees the previous one's screen (or their phone number).
+// sees the previous one's screen (or their phone number): the kiosk, and the
+// booking page opened on it (served at /static/queue/common/idle.js).
 //
 // Armed while a screen other than the untouched start screen is shown. Any
 // touch or key press starts the period again. For the last `warnMs` a
@@ -82,5 +83,54 @@ export class IdleTimer {
     this.armed = false;
     this.clear();
     this.onTimeout();
+  }
+}
+
+// An IdleTimer with its warning on the screen: `overlay` (it covers the
+// screen: a tap anywhere on it keeps the visit), its `text` line, filled
+// with message(seconds left) every second, and its `stay` button, which
+// takes the focus while the warning shows and gives it back afterwards (a
+// keyboard user carries on where they were). onTimeout() after the warning.
+//
+//   const idle = new IdleWarning({ idleMs: 60_000, warnMs: 10_000,
+//     overlay: $("idle-warning"), text: $("idle-text"), stay: $("idle-stay"),
+//     message: (seconds) => t("idle.warning", { seconds }), onTimeout: goHome });
+//   idle.arm();
+export class IdleWarning extends IdleTimer {
+  constructor({ idleMs, warnMs, overlay, text, stay, message, onTimeout }) {
+    let focusBefore = null;
+    super({
+      idleMs,
+      warnMs,
+      onWarn: (seconds) => {
+        text.textContent = message(seconds);
+        overlay.hidden = false;
+        focusBefore = document.activeElement;
+        stay.focus();
+      },
+      onTick: (seconds) => {
+        text.textContent = message(seconds);
+      },
+      onCancelWarn: () => {
+        overlay.hidden = true;
+        const before = focusBefore;
+        focusBefore = null;
+        if (before && before.isConnected && typeof before.focus === "function") {
+          before.focus({ preventScroll: true });
+        }
+      },
+      onTimeout: () => {
+        overlay.hidden = true;
+        onTimeout();
+      },
+    });
+    this.text = text;
+    this.message = message;
+    overlay.addEventListener("click", () => this.stay());
+  }
+
+  // The warning's text again (after a language change).
+  relabel() {
+    if (this.warning) this.text.textContent = this.message(this.secondsLeft());
   }
 }

@@ -1,25 +1,33 @@
-// The office's public event stream (/ws/offices/{office}/display): print
-// results and printer states for this kiosk, configuration changes, and
-// queue movements (to keep the waiting counts fresh).
+// An office's public event stream (/ws/offices/{office}/display), for the
+// kiosk and the lobby display (served at /static/queue/common/events.js).
+//
+//   const events = new OfficeEvents(office, { onEvent, onOpen, onClose });
+//   events.start();
 //
 // Reconnects by itself for as long as the page is open, with exponential
 // back-off and full jitter (a server restart must not be met by every kiosk
-// and display in the city at the same instant), resuming after the last
-// event seen (?since=), so a print result sent while the socket was down
-// still arrives. body[data-live] says whether the socket is open.
+// and TV in the city at the same instant), resuming after the last event
+// seen (?since=, from the events' ids and the hello's status.last_event), so
+// events sent while the socket was down are replayed in order by the server.
+//
+// onEvent(msg) for every event (an object with a string type); onOpen() when
+// a socket opens; onClose(wasOpen) when one is lost (wasOpen: it had opened:
+// the page was live until now). `open` says whether the socket is open.
 
 const BASE_MS = 500;
 const CAP_MS = 30_000;
 
 export class OfficeEvents {
-  constructor(office, { onEvent, onOpen }) {
+  constructor(office, { onEvent, onOpen = () => {}, onClose = () => {} }) {
     this.office = office;
     this.onEvent = onEvent;
     this.onOpen = onOpen;
+    this.onClose = onClose;
+    this.lastId = null; // the last event id seen
     this.ws = null;
     this.attempts = 0;
     this.timer = null;
-    this.lastId = null;
+    this.open = false;
   }
 
   url() {
@@ -32,6 +40,7 @@ export class OfficeEvents {
   start() {
     this.connect();
     // The OS knows about a lost network before the socket does.
+    window.addEventListener("offline", () => this.reconnect());
     window.addEventListener("online", () => this.reconnect());
   }
 
@@ -49,7 +58,7 @@ export class OfficeEvents {
     ws.addEventListener("open", () => {
       if (this.ws !== ws) return;
       this.attempts = 0;
-      document.body.dataset.live = "true";
+      this.open = true;
       this.onOpen();
     });
     ws.addEventListener("message", (event) => {
@@ -70,16 +79,23 @@ export class OfficeEvents {
     ws.addEventListener("close", () => {
       if (this.ws !== ws) return;
       this.ws = null;
-      document.body.dataset.live = "false";
+      this.lost();
       this.schedule();
     });
     // An "error" is always followed by "close", which does the work.
+  }
+
+  lost() {
+    const wasOpen = this.open;
+    this.open = false;
+    this.onClose(wasOpen);
   }
 
   schedule() {
     if (this.timer !== null) return;
     const ceiling = Math.min(CAP_MS, BASE_MS * 2 ** Math.min(this.attempts, 10));
     this.attempts += 1;
+    // Full jitter between half and all of the ceiling.
     const delay = ceiling * (0.5 + Math.random() * 0.5);
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -87,16 +103,18 @@ export class OfficeEvents {
     }, delay);
   }
 
+  // Drops the current socket (it may be half dead: a check failed, the
+  // network changed) and connects again at once, resuming after the last event.
   reconnect() {
     const ws = this.ws;
-    this.ws = null;
-    document.body.dataset.live = "false";
     if (ws) {
+      this.ws = null;
       try {
         ws.close();
       } catch {
         // already closing
       }
+      this.lost();
     }
     this.attempts = 0;
     this.connect();

@@ -1,18 +1,30 @@
-// What this phone remembers of its bookings and remote tickets, so the lobby
-// check-in page /here/{office} (opened from the QR code on the lobby screen)
-// can offer "I am here" without the citizen finding the SMS again.
+// What this phone remembers of its bookings and tickets (served at
+// /static/queue/common/saved.js), so the lobby check-in page /here/{office}
+// (opened from the QR code on the lobby screen) can offer "I am here"
+// without the citizen finding the SMS again.
 //
 // localStorage "madoguchi.saved" holds a JSON array of
 //   {kind: "booking", office, token, slot_start, service, saved_at}
 //   {kind: "ticket", office, id, number, saved_at}
-// written by the booking pages and by the ticket page /t/{id} (displays/),
-// so the format is a contract between those pages. saved_at is an ISO 8601
-// time (a number of milliseconds is read too). The tokens and ids are
+// written by the booking pages, the lobby page and the ticket page /t/{id},
+// all through this module, so they keep and drop the same entries. An entry
+// may carry fields of one page's own (the ticket page's come_back_by): the
+// others keep them. saved_at is an ISO 8601 time (a number of milliseconds
+// is read too). At most MAX_ENTRIES, newest first. The tokens and ids are
 // capabilities: they stay on this phone and go only to our own API.
+//
+// A page on a shared machine (the booking page on the kiosk) calls
+// disableSaving(): from then on nothing is written at all.
 
 const KEY = "madoguchi.saved";
 const MAX_ENTRIES = 10;
 const MAX_AGE_MS = 2 * 24 * 60 * 60 * 1000; // two days
+
+let writable = true;
+
+export function disableSaving() {
+  writable = false;
+}
 
 function ms(value) {
   const n = typeof value === "number" ? value : Date.parse(value);
@@ -48,10 +60,11 @@ function read() {
 }
 
 function write(entries) {
+  if (!writable) return;
   try {
     window.localStorage.setItem(KEY, JSON.stringify(entries));
   } catch {
-    // storage disabled or full: the SMS link and the kiosk still work
+    // storage disabled or full: the SMS link, the ticket page and the kiosk still work
   }
 }
 
@@ -71,10 +84,14 @@ export function loadSaved(now = Date.now()) {
   return kept;
 }
 
-// Saves (or refreshes) one entry.
+// Saves (or refreshes) one entry, keeping the fields an earlier save of it
+// had that this one does not name. Returns the entry as saved.
 export function remember(entry, now = Date.now()) {
-  const fresh = { ...entry, saved_at: new Date(now).toISOString() };
-  write(tidy([fresh, ...read().filter((e) => !same(e, fresh))], now));
+  const all = read();
+  const old = all.find((e) => same(e, entry)) || {};
+  const fresh = { ...old, ...entry, saved_at: new Date(now).toISOString() };
+  write(tidy([fresh, ...all.filter((e) => !same(e, fresh))], now));
+  return fresh;
 }
 
 export function forget(entry) {
@@ -84,10 +101,22 @@ export function forget(entry) {
 }
 
 export function rememberBooking(booking, token) {
-  remember({ kind: "booking", office: booking.office, token, slot_start: booking.slot_start,
-    service: booking.service });
+  return remember({ kind: "booking", office: booking.office, token,
+    slot_start: booking.slot_start, service: booking.service });
 }
 
-export function rememberTicket(ticket) {
-  remember({ kind: "ticket", office: ticket.office, id: ticket.id, number: ticket.number });
+// `extra`: fields of the page's own (the ticket page's come_back_by).
+export function rememberTicket(ticket, extra = {}) {
+  return remember({ ...extra, kind: "ticket", office: ticket.office, id: ticket.id,
+    number: ticket.number });
+}
+
+// This phone's entry of a ticket, or null.
+export function savedTicket(id, now = Date.now()) {
+  return read().find((e) => e.kind === "ticket" && e.id === id && !stale(e, now)) || null;
+}
+
+// A finished or cancelled ticket is of no more use to the check-in page.
+export function forgetTicket(id) {
+  forget({ kind: "ticket", id });
 }
