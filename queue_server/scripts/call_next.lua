@@ -59,24 +59,7 @@ local function head(key)
   return {id = r[1], score = tonumber(r[2]), key = key}
 end
 
-local pick = head(P .. "cq:" .. cid)
-if pick == nil then
-  local first, oldest, overdue = nil, nil, nil
-  for _, s in ipairs(split(ctr["services"])) do
-    local h = head(P .. "q:" .. s)
-    if h ~= nil then
-      if first == nil then first = h end
-      if oldest == nil or h.score < oldest.score then oldest = h end
-      local max_wait = tonumber(redis.call("HGET", P .. "svc:" .. s, "max_wait_ms") or "0")
-      if max_wait > 0 and NOW - h.score >= max_wait then
-        if overdue == nil or h.score < overdue.score then overdue = h end
-      end
-    end
-  end
-  if overdue ~= nil then pick = overdue
-  elseif ctr["order"] == "due" then pick = oldest
-  else pick = first end
-end
+local pick = choose_next(cid, ctr, head)
 
 if pick == nil then
   redis.call("HSET", P .. "ctr:" .. cid, "current", "")

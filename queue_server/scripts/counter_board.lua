@@ -51,24 +51,7 @@ local function take(h) lines[h.key].pos = lines[h.key].pos + 2 end
 local services = split(ctr["services"])
 local queue, total = {}, 0
 while #queue < limit do
-  local pick = line(P .. "cq:" .. cid)
-  if pick == nil then
-    local first, oldest, overdue = nil, nil, nil
-    for _, s in ipairs(services) do
-      local h = line(P .. "q:" .. s)
-      if h ~= nil then
-        if first == nil then first = h end
-        if oldest == nil or h.score < oldest.score then oldest = h end
-        local max_wait = tonumber(redis.call("HGET", P .. "svc:" .. s, "max_wait_ms") or "0")
-        if max_wait > 0 and NOW - h.score >= max_wait then
-          if overdue == nil or h.score < overdue.score then overdue = h end
-        end
-      end
-    end
-    if overdue ~= nil then pick = overdue
-    elseif ctr["order"] == "due" then pick = oldest
-    else pick = first end
-  end
+  local pick = choose_next(cid, ctr, line)
   if pick == nil then break end
   take(pick)
   local t = load(pick.id)

@@ -170,6 +170,32 @@ local function at_counter(cid, expect)
   return ctr, t, nil
 end
 
+-- Which ticket a counter calls next (DESIGN §5): tickets transferred to the
+-- counter first; then any service head past the service's max wait (oldest
+-- first); then by the counter's order — "priority": the first service in
+-- its list with someone waiting, "due": the smallest score. `head(key)`
+-- gives a line's head as {id, score, key} or nil: call_next.lua's removes
+-- leftovers of earlier days as it looks, counter_board.lua's only reads.
+local function choose_next(cid, ctr, head)
+  local pick = head(P .. "cq:" .. cid)
+  if pick ~= nil then return pick end
+  local first, oldest, overdue = nil, nil, nil
+  for _, s in ipairs(split(ctr["services"])) do
+    local h = head(P .. "q:" .. s)
+    if h ~= nil then
+      if first == nil then first = h end
+      if oldest == nil or h.score < oldest.score then oldest = h end
+      local max_wait = tonumber(redis.call("HGET", P .. "svc:" .. s, "max_wait_ms") or "0")
+      if max_wait > 0 and NOW - h.score >= max_wait then
+        if overdue == nil or h.score < overdue.score then overdue = h end
+      end
+    end
+  end
+  if overdue ~= nil then return overdue end
+  if ctr["order"] == "due" then return oldest end
+  return first
+end
+
 -- Open counters per service. A counter that serves n services gives each
 -- 1/n of its time: the sum stays one counter, so estimates do not count the
 -- same clerk several times. `idle` counts open counters with nobody at them:
