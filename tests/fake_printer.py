@@ -86,6 +86,12 @@ class FakePrinter:
                 raise TimeoutError(f"{len(self.jobs)} of {count} jobs after {timeout} s")
             return list(self.jobs)
 
+    def wait_queries(self, count: int, timeout: float = 10) -> None:
+        """Block until `count` status queries have arrived in all."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self.queries) >= count, timeout):
+                raise TimeoutError(f"{len(self.queries)} of {count} status queries")
+
     def _accept(self) -> None:
         while not self._closing:
             try:
@@ -129,6 +135,7 @@ class FakePrinter:
                 continue
             with self._cond:
                 self.queries.append(cmd.value)
+                self._cond.notify_all()
                 status: dict[int, int] | None = self.status
                 if self.rounds:
                     status = self.rounds[min((len(self.queries) - 1) // 4, len(self.rounds) - 1)]

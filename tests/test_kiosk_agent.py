@@ -193,3 +193,69 @@ async def test_the_kiosk_agent_command_prints_from_a_server_process(
             _, err = await asyncio.wait_for(agent.communicate(), TIMEOUT)
         assert agent.returncode == 0, err.decode()[-2000:]
         assert token not in err.decode()  # the token is never logged
+
+
+async def test_agent_killed_mid_job_prints_the_ticket_exactly_once(
+    servers: Any, redis_url: str, clean_tenant: str, tmp_path: Path
+) -> None:
+    """SIGKILL while the agent waits on the printer (it sent a status query
+    the printer does not answer): the job is not acknowledged, so the
+    restarted agent gets it again and prints it once."""
+    server = await servers()
+    redis = Redis.from_url(redis_url)
+    try:
+        await Engine(redis, clean_tenant).configure(small_office())
+    finally:
+        await redis.aclose()
+    made = await cli(redis_url, clean_tenant, "token", "create", "--role", "kiosk",
+                     "--office", "testoffice")
+    token = made.stdout.strip().splitlines()[-1]
+    env = {**child_env(redis_url, clean_tenant), "MADOGUCHI_KIOSK_TOKEN": token}
+
+    async def start_agent(printer: FakePrinter) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            str(MADOGUCHI), "kiosk-agent", "--server", server.base, "--printer", printer.url,
+            "--state-dir", str(tmp_path / "agent"), env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    with FakePrinter(OK) as printer:
+        agent = await start_agent(printer)
+        try:
+            await asyncio.to_thread(printer.wait_queries, 4)  # connected: status checked
+            printer.mode = "silent"  # the next ticket hangs on its status query
+            async with aiohttp.ClientSession() as http:
+                async with http.post(f"{server.base}/api/v1/offices/testoffice/tickets",
+                                     json={"service": "shomei"}, headers=bearer(token)) as r:
+                    ticket = await r.json()
+                async with http.post(f"{server.base}/api/v1/tickets/{ticket['id']}/print",
+                                     headers=bearer(token)) as r:
+                    assert r.status == 202
+            await asyncio.to_thread(printer.wait_queries, 5)  # mid-job
+            agent.kill()
+            await agent.wait()
+            assert not any(rasters(j) for j in printer.jobs)
+            printer.mode = "answer"
+            agent = await start_agent(printer)
+            await asyncio.to_thread(printer.wait_jobs, len(printer.jobs) + 2, 20)
+            # Acknowledged now (staff see no job waiting): nothing more will come.
+            made = await cli(redis_url, clean_tenant, "token", "create", "--role", "staff",
+                             "--office", "testoffice")
+            staff = bearer(made.stdout.strip().splitlines()[-1])
+
+            async def acknowledged() -> None:
+                async with aiohttp.ClientSession() as http:
+                    while True:
+                        async with http.get(
+                                f"{server.base}/api/v1/offices/testoffice/printers",
+                                headers=staff) as r:
+                            (row,) = (await r.json())["printers"]
+                        if row["pending"] == 0 and row["state"] == "ok":
+                            return
+                        await asyncio.sleep(0.05)  # polling the API, bounded by wait_for
+
+            await asyncio.wait_for(acknowledged(), TIMEOUT)
+        finally:
+            if agent.returncode is None:
+                agent.terminate()
+                await agent.wait()
+    assert sum(1 for j in printer.jobs if rasters(j)) == 1
