@@ -299,12 +299,19 @@ class Synthesizer:
         while True:
             job = await self._queue.get()
             await self._maybe_prune()
-            try:
-                path = await self._synthesize(job)
-            except Exception as exc:  # a broken worker: replace it, keep serving
-                log.warning("speech synthesis failed", extra={"error": type(exc).__name__})
-                path = None
-                await self._stop_worker()
+            path = None
+            # espeak-ng now and then gives no usable file for one text on a
+            # busy machine: a fresh worker gets one more try.
+            for attempt in range(2):
+                try:
+                    path = await self._synthesize(job)
+                except Exception as exc:  # a broken worker: replace it, keep serving
+                    log.warning("speech synthesis failed", extra={"error": type(exc).__name__})
+                    path = None
+                if path is not None:
+                    break
+                if attempt == 0:
+                    await self._stop_worker()
             if path is None:
                 self._remember_failure(job.key)
             if not job.future.done():
@@ -448,6 +455,7 @@ def _worker_main() -> None:  # pragma: no cover - runs in the child process
     except (ImportError, AttributeError):
         settle = None
     send({"voices": voices})
+    settings: tuple[str, int] | None = None
     for line in iter(sys.stdin.readline, ""):
         request = json.loads(line)
         tmp = Path(request["tmp"])
@@ -458,6 +466,16 @@ def _worker_main() -> None:  # pragma: no cover - runs in the child process
             engine.setProperty("rate", int(request["rate"]))
             if settle is not None:
                 settle()
+            if settings != (request["voice"], int(request["rate"])):
+                # New voice or rate: one throwaway utterance first, since the
+                # first text after a change now and then still ran at the
+                # old rate (seen in 1 of ~50 fresh workers even after the
+                # drain above).
+                settings = (request["voice"], int(request["rate"]))
+                finished.clear()
+                engine.save_to_file(".", str(tmp))
+                engine.runAndWait()
+                finished.wait(UTTERANCE_TIMEOUT)
             finished.clear()
             engine.save_to_file(request["text"], str(tmp))
             engine.runAndWait()
