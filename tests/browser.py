@@ -101,6 +101,42 @@ async def phone_page(browser: Browser, *, locale: str = "ja-JP",
         await context.close()
 
 
+@contextlib.asynccontextmanager
+async def desktop_page(browser: Browser, log: RequestLog, options: dict[str, Any], *,
+                       websockets: bool = False) -> AsyncIterator[Page]:
+    """A fresh context (own cookies and storage) with `options` whose
+    requests may not leave this machine; `websockets`: log their URLs too
+    (they do not pass through context.route)."""
+    context = await browser.new_context(**options)
+
+    async def guard(route: Any) -> None:
+        log.urls.append(route.request.url)
+        if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
+            await route.continue_()
+        else:
+            await route.abort()
+
+    await context.route("**/*", guard)
+    page = await context.new_page()
+    page.on("console", lambda m: log.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: log.console_errors.append(str(e)))
+    if websockets:
+        page.on("websocket", lambda ws: log.urls.append(ws.url))
+    try:
+        yield page
+    finally:
+        await context.close()
+
+
+@contextlib.asynccontextmanager
+async def own_desktop(log: RequestLog, options: dict[str, Any], *,
+                      websockets: bool = False) -> AsyncIterator[Page]:
+    """desktop_page() in a browser of its own."""
+    async with chromium() as browser, desktop_page(browser, log, options,
+                                                   websockets=websockets) as page:
+        yield page
+
+
 async def wait_ready(page: Page) -> None:
     """The page script finished its start-up (body[data-ready])."""
     await page.wait_for_selector("body[data-ready='true']", state="attached", timeout=10_000)

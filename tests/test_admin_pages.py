@@ -7,87 +7,57 @@ imported into another office after a preview; and the message catalogs."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from argon2 import PasswordHasher
 from redis.asyncio import Redis
 
 from queue_server.auth import Tokens
-from queue_server.sessions import LOGIN
-from queue_server.users import Users
-from tests.browser import LOCAL_HOSTS, RequestLog, audit, chromium, focus_is, tab_to, wait_ready
+from tests.accounts import (
+    LANGS,
+    STATIC,
+    WAIT_MS,
+    add_accounts,
+    base_url,
+    catalog_file,
+    keys_named,
+    script_errors,
+    text_of,
+    type_login,
+    wait_text,
+)
+from tests.browser import RequestLog, audit, focus_is, own_desktop, tab_to, wait_ready
 from tests.conftest import small_office
 from tests.servers import AppHarness, app_harness, bearer, receive_json
 
-STATIC = Path(__file__).resolve().parent.parent / "queue_server" / "static"
-LANGS = ("ja", "en", "ko", "zh-Hans", "vi")
 A = "testoffice"
 B = "otheroffice"
-PASSWORD = "sakura kawa yama 2026"
-CHEAP = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 OFFICE_PC = {"viewport": {"width": 1366, "height": 900}, "locale": "ja-JP",
              "timezone_id": "Asia/Tokyo"}
-WAIT_MS = 10_000
 
 
 def catalog(lang: str, name: str = "admin") -> dict[str, str]:
-    data = json.loads((STATIC / "i18n" / f"{name}.{lang}.json").read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
+    return catalog_file(name, lang)
 
 
 @pytest.fixture
 async def site(redis: Redis, tenant: str) -> AsyncIterator[AppHarness]:
     async with app_harness(redis, tenant, small_office(A)) as harness:
-        harness.app[LOGIN].users.hasher = CHEAP  # type: ignore[union-attr]
         await harness.engine.configure(small_office(B))
-        users = Users(redis, tenant, hasher=CHEAP)
-        await users.create("manager-a", PASSWORD, "manager", [A], display_name="管理 花子")
-        await users.create("manager-ab", PASSWORD, "manager", [A, B], display_name="両方 次郎")
-        await users.create("clerk-a", PASSWORD, "staff", [A], display_name="窓口 一郎")
+        await add_accounts(harness, ("manager-a", "manager", [A], "管理 花子"),
+                           ("manager-ab", "manager", [A, B], "両方 次郎"),
+                           ("clerk-a", "staff", [A], "窓口 一郎"))
         yield harness
 
 
-def base_url(site: AppHarness) -> str:
-    return str(site.client.make_url("")).rstrip("/")
-
-
-@contextlib.asynccontextmanager
-async def office_pc(log: RequestLog) -> AsyncIterator[Any]:
+def office_pc(log: RequestLog) -> Any:
     """A desktop browser whose requests may not leave this machine."""
-    async with chromium() as browser:
-        context = await browser.new_context(**OFFICE_PC)
-
-        async def guard(route: Any) -> None:
-            log.urls.append(route.request.url)
-            if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
-                await route.continue_()
-            else:
-                await route.abort()
-
-        await context.route("**/*", guard)
-        page = await context.new_page()
-        page.on("console",
-                lambda m: log.console_errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: log.console_errors.append(str(e)))
-        try:
-            yield page
-        finally:
-            await context.close()
-
-
-def script_errors(log: RequestLog) -> list[str]:
-    """Console errors other than Chromium's note of each 4xx answer (a
-    refused save is one, and is expected)."""
-    return [e for e in log.console_errors if not e.startswith("Failed to load resource")]
+    return own_desktop(log, OFFICE_PC)
 
 
 async def log_in(page: Any, site: AppHarness, name: str, next_path: str) -> None:
@@ -95,22 +65,19 @@ async def log_in(page: Any, site: AppHarness, name: str, next_path: str) -> None
     base = base_url(site)
     await page.goto(f"{base}/login?next={next_path}")
     await wait_ready(page)
-    await page.keyboard.type(name)
-    await page.keyboard.press("Tab")
-    await page.keyboard.type(PASSWORD)
-    await page.keyboard.press("Enter")
+    await type_login(page, name)
     await page.wait_for_url(f"{base}{next_path}", timeout=WAIT_MS)
     await wait_ready(page)
 
 
-async def wait_text(page: Any, selector: str, text: str) -> None:
-    await page.wait_for_function(
-        "([s, t]) => (document.querySelector(s)?.textContent || '').includes(t)",
-        arg=[selector, text], timeout=WAIT_MS)
-
-
-async def text_of(page: Any, selector: str) -> str:
-    return (await page.text_content(selector) or "").strip()
+def unset_dropped(value: Any) -> Any:
+    """The stored document without its unset (null) fields, as a person
+    wrote it."""
+    if isinstance(value, dict):
+        return {k: unset_dropped(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [unset_dropped(v) for v in value]
+    return value
 
 
 async def stored(site: AppHarness, office: str) -> tuple[dict[str, Any], int]:
@@ -198,7 +165,7 @@ async def test_manager_edits_by_keyboard_and_the_display_follows(site: AppHarnes
             assert now == version + 1
             assert config["services"][0]["names"]["ja"] == "証明書発行"
             assert config["services"][0]["expected_minutes"] == 7
-            assert config["counters"][5] == {"id": "6", "names": {"ja": "6番窓口"},
+            assert unset_dropped(config["counters"][5]) == {"id": "6", "names": {"ja": "6番窓口"},
                                              "services": ["ido", "shomei"], "order": "priority"}
             services = await site.ok("GET", site.path("/services"))
             assert services["services"][0]["names"]["ja"] == "証明書発行"
@@ -282,7 +249,8 @@ async def test_invalid_entries_are_explained_next_to_their_fields(site: AppHarne
         await wait_text(page, "#status", en["editor.saved"].replace(
             "{version}", str(version + 1)))
         config, _ = await stored(site, A)
-        assert config["sms_texts"] == {"en": {"near": "Nearly your turn, {number}: {link}"}}
+        assert unset_dropped(config["sms_texts"]) == {
+            "en": {"near": "Nearly your turn, {number}: {link}"}}
         assert config["services"][0]["expected_minutes"] == 6
         assert config["services"][1]["letter"] == "C"
     assert log.foreign() == [] and script_errors(log) == [], log
@@ -532,16 +500,13 @@ async def test_pages_need_a_login_and_staff_are_told_no(site: AppHarness) -> Non
 
 def keys_used() -> set[str]:
     """Every catalog key named in the admin pages and their modules."""
-    used: set[str] = set()
+    used = keys_named(
+        "admin",
+        r'"((?:admin|offices|editor|section|transfer|tokens|audit|accounts|nav|role|problem'
+        r'|changes|langs|weekday|sms|template|confirm|common|lang|error)\.[A-Za-z0-9_.]+)"')
     for path in (STATIC / "admin").iterdir():
-        text = path.read_text(encoding="utf-8")
-        used |= set(re.findall(r'data-i18n="([^"]+)"', text))
-        for attrs in re.findall(r'data-i18n-attr="([^"]+)"', text):
+        for attrs in re.findall(r'data-i18n-attr="([^"]+)"', path.read_text(encoding="utf-8")):
             used |= {pair.split(":")[1].strip() for pair in attrs.split(";")}
-        used |= set(re.findall(
-            r'"((?:admin|offices|editor|section|transfer|tokens|audit|accounts|nav|role|problem'
-            r'|changes|langs|weekday|sms|template|confirm|common|lang|error)\.[A-Za-z0-9_.]+)"',
-            text))
     return used
 
 

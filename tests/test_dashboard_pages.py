@@ -11,44 +11,41 @@ known in advance; nothing waits by sleeping."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from argon2 import PasswordHasher
 from redis.asyncio import Redis
 
 from queue_server.engine import Engine
 from queue_server.office_config import Names
-from queue_server.sessions import LOGIN
-from queue_server.users import Users
-from tests.browser import LOCAL_HOSTS, RequestLog, audit, chromium, focus_is, tab_to, wait_ready
+from tests.accounts import (
+    LANGS,
+    PASSWORD,
+    STATIC,
+    add_accounts,
+    catalog_file,
+    keys_named,
+    type_login,
+    wait_text,
+)
+from tests.browser import RequestLog, audit, focus_is, own_desktop, tab_to, wait_ready
 from tests.conftest import ManualClock, small_office
 from tests.servers import AppHarness, app_harness
 
-STATIC = Path(__file__).resolve().parent.parent / "queue_server" / "static"
-LANGS = ("ja", "en", "ko", "zh-Hans", "vi")
-PASSWORD = "sakura kawa yama 2026"
-CHEAP = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 EAST = "eastoffice"
 DAY = "2026-11-27"  # START's day (a Friday)
 # A manager's desktop, Japanese, but in New York: the pages must show
 # Tokyo's times and dates, not the PC's.
 DESKTOP = {"viewport": {"width": 1366, "height": 900}, "locale": "ja-JP",
            "timezone_id": "America/New_York"}
-WAIT_MS = 10_000
 
 
 def catalog(name: str, lang: str) -> dict[str, str]:
-    data = json.loads((STATIC / "i18n" / f"{name}.{lang}.json").read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
+    return catalog_file(name, lang)
 
 
 JA = {**catalog("login", "ja"), **catalog("dashboard", "ja")}
@@ -76,42 +73,19 @@ class Site:
 async def site(redis: Redis, tenant: str) -> AsyncIterator[Site]:
     clock = ManualClock()
     async with app_harness(redis, tenant, small_office(), clock=clock) as harness:
-        harness.app[LOGIN].users.hasher = CHEAP  # type: ignore[union-attr]
         east = small_office(EAST).model_copy(update={"names": Names.model_validate(
             {"ja": "東区役所", "en": "East Ward Office"})})
         await harness.engine.configure(east)
-        users = Users(redis, tenant, hasher=CHEAP)
-        await users.create("manager", PASSWORD, "manager", [harness.office],
-                           display_name="所属長 一郎")
-        await users.create("eastclerk", PASSWORD, "staff", [EAST], display_name="東 花子")
-        await users.create("cityadmin", PASSWORD, "admin", display_name="市 管理")
+        await add_accounts(harness, ("manager", "manager", [harness.office], "所属長 一郎"),
+                           ("eastclerk", "staff", [EAST], "東 花子"),
+                           ("cityadmin", "admin", [], "市 管理"))
         yield Site(harness, clock, Engine(redis, tenant, clock=clock))
 
 
-@contextlib.asynccontextmanager
-async def desktop(log: RequestLog) -> AsyncIterator[Any]:
-    """A fresh browser context whose requests may not leave this machine."""
-    async with chromium() as browser:
-        context = await browser.new_context(**DESKTOP)
-
-        async def guard(route: Any) -> None:
-            log.urls.append(route.request.url)
-            if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
-                await route.continue_()
-            else:
-                await route.abort()
-
-        await context.route("**/*", guard)
-        page = await context.new_page()
-        page.on("console",
-                lambda m: log.console_errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: log.console_errors.append(str(e)))
-        # Websocket connections do not pass through context.route: log them too.
-        page.on("websocket", lambda ws: log.urls.append(ws.url))
-        try:
-            yield page
-        finally:
-            await context.close()
+def desktop(log: RequestLog) -> Any:
+    """A fresh browser context whose requests (websockets too) may not
+    leave this machine."""
+    return own_desktop(log, DESKTOP, websockets=True)
 
 
 async def log_in(page: Any, site: Site, name: str) -> None:
@@ -125,12 +99,6 @@ async def log_in(page: Any, site: Site, name: str) -> None:
 
 async def text_of(page: Any, selector: str) -> str:
     return " ".join((await page.text_content(selector) or "").split())
-
-
-async def wait_text(page: Any, selector: str, text: str) -> None:
-    await page.wait_for_function(
-        "([s, t]) => (document.querySelector(s)?.textContent || '').includes(t)",
-        arg=[selector, text], timeout=WAIT_MS)
 
 
 async def kpi(page: Any, key: str) -> str:
@@ -169,10 +137,7 @@ async def test_live_dashboard_follows_calls_without_reload(site: Site) -> None:
         await page.goto(f"{site.base}/dashboard")
         await page.wait_for_url(re.compile(r"/login\?next=%2Fdashboard$"))
         await wait_ready(page)
-        await page.keyboard.type("manager")
-        await page.keyboard.press("Tab")
-        await page.keyboard.type(PASSWORD)
-        await page.keyboard.press("Enter")
+        await type_login(page, "manager")
         await page.wait_for_url(f"{site.base}/dashboard")
         await wait_ready(page)
         assert await page.title() == ja("live.page_title")
@@ -599,14 +564,10 @@ DYNAMIC = {"role": ("admin", "manager", "staff"),
 
 
 def keys_used() -> set[str]:
-    used: set[str] = set()
-    for path in (STATIC / "dashboard").iterdir():
-        text = path.read_text(encoding="utf-8")
-        used |= set(re.findall(r'data-i18n="([^"]+)"', text))
-        used |= set(re.findall(r"aria-label:([a-z_.]+)", text))
-        used |= set(re.findall(
-            r'"((?:nav|live|stats|staffing|office|error|unit|value|hour|range|chart|state|'
-            r'common|lang)\.[a-z0-9_]+)"', text))
+    used = keys_named(
+        "dashboard", r"aria-label:([a-z_.]+)",
+        r'"((?:nav|live|stats|staffing|office|error|unit|value|hour|range|chart|state|'
+        r'common|lang)\.[a-z0-9_]+)"')
     # Built from a role or channel name (`role.${user.role}`).
     used |= {f"{family}.{name}" for family, names in DYNAMIC.items() for name in names}
     return used

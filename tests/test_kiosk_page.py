@@ -171,6 +171,14 @@ async def on_screen(page: Any, screen: str) -> None:
     await page.wait_for_selector(f"body[data-screen='{screen}']", state="attached", timeout=MS)
 
 
+async def past_card_offer(page: Any) -> None:
+    """A ticket was issued: past the optional My Number card step offered
+    first (tests/test_kiosk_card.py), to the ticket screen."""
+    await on_screen(page, "card-offer")
+    await page.click("#card-skip")
+    await on_screen(page, "ticket")
+
+
 async def text_of(page: Any, selector: str) -> str:
     return (await page.text_content(selector) or "").strip()
 
@@ -289,7 +297,7 @@ async def test_walk_in_ticket_is_shown_printed_and_the_kiosk_returns_home(
                 page.expect_response(re.compile(r"/qr\.svg$")) as qr_answer:
             await button.click()
         ticket = await (await issued.value).json()
-        await on_screen(page, "ticket")
+        await past_card_offer(page)
         assert await text_of(page, "#ticket-number") == ticket["number"] == "A-001"
         assert await text_of(page, "#ticket-service") == "住民票の写し"
         assert await text_of(page, "#ticket-ahead") == ja["ticket.ahead_none"]
@@ -331,7 +339,7 @@ async def test_printer_failure_keeps_the_ticket_on_screen_until_touched(
     async with agent(site, token) as ws, kiosk_context(browser, clock) as page:
         await open_kiosk(page, site, token=token)
         await page.click("#service-list button[data-service='tenkyo']")
-        await on_screen(page, "ticket")
+        await past_card_offer(page)
         job = await next_job(ws)
         await ack(ws, job, printed=False, state="paper_end")
         await page.wait_for_selector("body[data-print='failed']", state="attached", timeout=MS)
@@ -357,7 +365,7 @@ async def test_a_printer_that_goes_wrong_while_printing_fails_the_ticket(
     async with agent(site, token) as ws, kiosk_context(browser, clock) as page:
         await open_kiosk(page, site, token=token)
         await page.click("#service-list button[data-service='juminhyo']")
-        await on_screen(page, "ticket")
+        await past_card_offer(page)
         await next_job(ws)
         await ws.send(json.dumps({"type": "status", "state": "cover_open"}))
         await page.wait_for_selector("body[data-print='failed']", state="attached", timeout=MS)
@@ -371,7 +379,7 @@ async def test_no_answer_from_the_printer_counts_as_a_failure(
     async with kiosk_context(browser, clock) as page:
         await open_kiosk(page, site, token=token)
         await page.click("#service-list button[data-service='juminhyo']")
-        await on_screen(page, "ticket")
+        await past_card_offer(page)
         await page.wait_for_selector("body[data-print='printing']", state="attached", timeout=MS)
         await page.clock.run_for(20_000)
         await page.wait_for_selector("body[data-print='failed']", state="attached", timeout=MS)
@@ -394,7 +402,7 @@ async def test_long_wait_says_when_to_come_back(
         async with page.expect_response(re.compile(r"/tickets$")) as issued:
             await page.click("#service-list button[data-service='tenkyo']")
         ticket = await (await issued.value).json()
-        await on_screen(page, "ticket")
+        await past_card_offer(page)
         wait = ticket["estimated_wait_minutes"]
         assert wait >= 60
         # As the printed ticket: issue time + 80 % of the estimate.
@@ -444,7 +452,7 @@ async def test_booking_check_in_by_phone_number_on_the_keypad(
         request = await sent.value
         assert json.loads(request.post_data or "{}") == {"phone": "09012345678"}
         assert request.headers["authorization"] == f"Bearer {token}"
-        await on_screen(page, "ticket")
+        await past_card_offer(page)
         assert await text_of(page, "#ticket-number") == "B-001"
         assert await text_of(page, "#ticket-booking") == ja["ticket.booking"].format(time="10:30")
         # The number typed is gone from the page.
@@ -473,7 +481,7 @@ async def test_several_bookings_on_one_number_ask_for_the_code(
             await page.click("#entry-submit")
         body = json.loads((await sent.value).post_data or "{}")
         assert body == {"phone": "08022223333", "code": okuyami["code"]}
-        await on_screen(page, "ticket")
+        await past_card_offer(page)
         assert await text_of(page, "#ticket-number") == "J-001"
 
 
@@ -521,7 +529,7 @@ async def test_keyboard_wedge_scan_of_a_booking_link_checks_in(
         assert request.headers["authorization"] == f"Bearer {token}"
         # The kiosk token proves presence: no lobby code needed.
         assert response.status == 201
-        await on_screen(page, "ticket")
+        await past_card_offer(page)
         assert await text_of(page, "#ticket-number") == "B-001"
         assert await text_of(page, "#ticket-booking") == ja["ticket.booking"].format(time="10:30")
 
@@ -635,7 +643,7 @@ async def test_language_buttons_and_switch(
             await page.click("#service-list button[data-service='juminhyo']")
         assert json.loads((await sent.value).post_data or "{}") == {
             "service": "juminhyo", "lang": "vi"}
-        await on_screen(page, "ticket")
+        await past_card_offer(page)
         vi = catalog("vi")
         assert await text_of(page, "#ticket-konbini") == vi["ticket.konbini"]
         assert await text_of(page, "#h-ticket") == vi["ticket.number_label"]
@@ -729,7 +737,7 @@ async def test_security_headers_and_nothing_from_elsewhere(
     async with kiosk_context(browser, clock, log=log) as page:
         await open_kiosk(page, site, token=token)
         await page.click("#service-list button[data-service='juminhyo']")
-        await on_screen(page, "ticket")
+        await past_card_offer(page)
     assert log.urls and all(urlsplit(u).hostname == "127.0.0.1" for u in log.urls)
 
 
@@ -782,7 +790,7 @@ async def test_accessibility_and_64px_targets_on_every_screen(
         await press_digits(page, "09012345678")
         await check("booking")
         await page.click("#entry-submit")
-        await on_screen(page, "ticket")
+        await past_card_offer(page)
         await ack(ws, await next_job(ws), printed=False, state="paper_end")
         await page.wait_for_selector("body[data-print='failed']", state="attached", timeout=MS)
         for part in ("#ticket-booking", "#ticket-come-back-note", "#ticket-konbini",
@@ -818,7 +826,7 @@ async def test_keyboard_reaches_every_control_with_a_visible_focus(
         assert {"juminhyo", "tenkyo", "booking-button", "book-other", "en"} <= seen
         await page.focus("#service-list button[data-service='tenkyo']")
         await page.keyboard.press("Enter")
-        await on_screen(page, "ticket")
+        await past_card_offer(page)
 
 
 # --- catalogs ------------------------------------------------------------------------------
@@ -834,7 +842,7 @@ def used_keys() -> set[str]:
     for path in [*KIOSK.glob("*.js"), COMMON / "i18n.js"]:
         keys |= set(re.findall(r'"((?:[a-z_]+)\.[a-zA-Z_-]+)"', path.read_text(encoding="utf-8")))
     known_prefixes = ("page.", "lang.", "common.", "setup.", "fatal.", "home.", "closed.",
-                      "booking.", "keypad.", "ticket.", "print.", "idle.", "error.")
+                      "booking.", "keypad.", "ticket.", "print.", "idle.", "error.", "card.")
     return {k for k in keys if k.startswith(known_prefixes)}
 
 

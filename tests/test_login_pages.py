@@ -5,92 +5,53 @@ the message catalogs."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from argon2 import PasswordHasher
 from redis.asyncio import Redis
 
-from queue_server.sessions import LOGIN
-from queue_server.users import Users
-from tests.browser import LOCAL_HOSTS, RequestLog, audit, chromium, focus_is, tab_to, wait_ready
+from tests.accounts import (
+    LANGS,
+    PASSWORD,
+    STATIC,
+    add_accounts,
+    base_url,
+    catalog_file,
+    keys_named,
+    script_errors,
+    text_of,
+    type_login,
+    users,
+    wait_text,
+)
+from tests.browser import RequestLog, audit, focus_is, own_desktop, tab_to, wait_ready
 from tests.conftest import ManualClock, small_office
 from tests.servers import AppHarness, app_harness
 
-STATIC = Path(__file__).resolve().parent.parent / "queue_server" / "static"
-LANGS = ("ja", "en", "ko", "zh-Hans", "vi")
-GOOD = "sakura kawa yama 2026"
+GOOD = PASSWORD
 NEW = "fune ni notte umi e"
-CHEAP = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 # A counter PC: a desktop screen, Japanese, in Japan.
 COUNTER_PC = {"viewport": {"width": 1366, "height": 768}, "locale": "ja-JP",
               "timezone_id": "Asia/Tokyo"}
 
 
 def catalog(lang: str) -> dict[str, str]:
-    data = json.loads((STATIC / "i18n" / f"login.{lang}.json").read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
+    return catalog_file("login", lang)
 
 
 @pytest.fixture
 async def site(redis: Redis, tenant: str) -> AsyncIterator[AppHarness]:
     # The app's clock stands at 10:00 in Kitakyushu (lock-outs end at 10:15).
     async with app_harness(redis, tenant, small_office(), clock=ManualClock()) as harness:
-        harness.app[LOGIN].users.hasher = CHEAP  # type: ignore[union-attr]
-        await Users(redis, tenant, hasher=CHEAP).create(
-            "clerk", GOOD, "staff", [harness.office], display_name="窓口 花子")
+        await add_accounts(harness, ("clerk", "staff", [harness.office], "窓口 花子"))
         yield harness
 
 
-def base_url(site: AppHarness) -> str:
-    return str(site.client.make_url("")).rstrip("/")
-
-
-@contextlib.asynccontextmanager
-async def counter_pc(log: RequestLog) -> AsyncIterator[Any]:
+def counter_pc(log: RequestLog) -> Any:
     """A fresh desktop browser context whose requests may not leave this machine."""
-    async with chromium() as browser:
-        context = await browser.new_context(**COUNTER_PC)
-
-        async def guard(route: Any) -> None:
-            log.urls.append(route.request.url)
-            if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
-                await route.continue_()
-            else:
-                await route.abort()
-
-        await context.route("**/*", guard)
-        page = await context.new_page()
-        page.on("console",
-                lambda m: log.console_errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: log.console_errors.append(str(e)))
-        try:
-            yield page
-        finally:
-            await context.close()
-
-
-def script_errors(log: RequestLog) -> list[str]:
-    """Console errors other than Chromium's note of each 4xx answer (a
-    refused login is one, and is expected)."""
-    return [e for e in log.console_errors if not e.startswith("Failed to load resource")]
-
-
-async def text_of(page: Any, selector: str) -> str:
-    return (await page.text_content(selector) or "").strip()
-
-
-async def wait_text(page: Any, selector: str, text: str) -> None:
-    await page.wait_for_function(
-        "([s, t]) => (document.querySelector(s)?.textContent || '').includes(t)",
-        arg=[selector, text], timeout=10_000)
+    return own_desktop(log, COUNTER_PC)
 
 
 async def test_keyboard_login_redirects_then_logout(site: AppHarness) -> None:
@@ -194,10 +155,7 @@ async def test_password_change_by_keyboard(site: AppHarness) -> None:
         await page.goto(f"{base}/account/password")
         await page.wait_for_url(re.compile(r"/login\?next="))
         await wait_ready(page)
-        await page.keyboard.type("clerk")
-        await page.keyboard.press("Tab")
-        await page.keyboard.type(GOOD)
-        await page.keyboard.press("Enter")
+        await type_login(page, "clerk")
         await page.wait_for_url(f"{base}/account/password")
         await wait_ready(page)
 
@@ -225,20 +183,15 @@ async def test_password_change_by_keyboard(site: AppHarness) -> None:
         assert await audit(page) == []
         assert await page.input_value("#current") == ""
     assert log.foreign() == [] and script_errors(log) == [], log
-    users = Users(site.redis, site.tenant, hasher=CHEAP)
-    assert await users.password_matches(await users.require("clerk"), NEW)
+    accounts = users(site)
+    assert await accounts.password_matches(await accounts.require("clerk"), NEW)
 
 
 # --- the catalogs
 
 def keys_used() -> set[str]:
     """Every catalog key named in the pages and their modules."""
-    used: set[str] = set()
-    for path in (STATIC / "login").iterdir():
-        text = path.read_text(encoding="utf-8")
-        used |= set(re.findall(r'data-i18n="([^"]+)"', text))
-        used |= set(re.findall(r'"((?:login|error|weak|password|common|lang)\.[a-z_]+)"', text))
-    return used
+    return keys_named("login", r'"((?:login|error|weak|password|common|lang)\.[a-z_]+)"')
 
 
 def test_every_catalog_has_every_key() -> None:

@@ -20,11 +20,10 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
-from argon2 import PasswordHasher
 from redis.asyncio import Redis
 
 from queue_server.bookings import Bookings
@@ -32,9 +31,23 @@ from queue_server.engine import Engine
 from queue_server.office_config import Office
 from queue_server.print_jobs import PrintJobs
 from queue_server.sessions import LOGIN
-from queue_server.users import Users
 from queue_server.websockets import OPEN_SOCKETS
-from tests.browser import LOCAL_HOSTS, RequestLog, audit, chromium, focus_is, tab_to, wait_ready
+from tests.accounts import (
+    LANGS,
+    PASSWORD,
+    STATIC,
+    WAIT_MS,
+    add_accounts,
+    base_url,
+    catalog_file,
+    keys_named,
+    script_errors,
+    text_of,
+    type_login,
+    users,
+    wait_text,
+)
+from tests.browser import RequestLog, audit, chromium, desktop_page, focus_is, tab_to, wait_ready
 from tests.conftest import ManualClock, small_office
 from tests.servers import AppHarness, app_harness
 
@@ -43,25 +56,18 @@ try:
 except ImportError:  # chromium() skips (fails in CI)
     expect = None  # type: ignore[assignment]
 
-STATIC = Path(__file__).resolve().parent.parent / "queue_server" / "static"
-LANGS = ("ja", "en", "ko", "zh-Hans", "vi")
 OFFICE = "testoffice"
 OTHER = "otheroffice"
-PASSWORD = "sakura kawa yama 2026"
-CHEAP = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 JST = ZoneInfo("Asia/Tokyo")
 COUNTER_PC = {"viewport": {"width": 1366, "height": 768}, "locale": "ja-JP",
               "timezone_id": "Asia/Tokyo"}
 # Two windows side by side on the same screen.
 HALF_PC = {**COUNTER_PC, "viewport": {"width": 683, "height": 768}}
 KIOSK = "0123456789abcdef"  # a kiosk token id (printers are keyed by it)
-WAIT_MS = 10_000
 
 
 def catalog(name: str, lang: str = "ja") -> dict[str, str]:
-    data = json.loads((STATIC / "i18n" / f"{name}.{lang}.json").read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
+    return catalog_file(name, lang)
 
 
 JA = {**catalog("login"), **catalog("staff")}
@@ -88,12 +94,10 @@ def booking_capable_office() -> Office:
 async def make_site(redis: Redis, tenant: str, clock: ManualClock,
                     office: Office | None = None) -> AsyncIterator[AppHarness]:
     async with app_harness(redis, tenant, office or small_office(), clock=clock) as harness:
-        harness.app[LOGIN].users.hasher = CHEAP  # type: ignore[union-attr]
         await harness.engine.configure(small_office(OTHER))
-        users = Users(redis, tenant, hasher=CHEAP)
-        await users.create("clerk", PASSWORD, "staff", [OFFICE], display_name="窓口 花子")
-        await users.create("clerk2", PASSWORD, "staff", [OFFICE], display_name="窓口 次郎")
-        await users.create("outsider", PASSWORD, "staff", [OTHER], display_name="隣区 太郎")
+        await add_accounts(harness, ("clerk", "staff", [OFFICE], "窓口 花子"),
+                           ("clerk2", "staff", [OFFICE], "窓口 次郎"),
+                           ("outsider", "staff", [OTHER], "隣区 太郎"))
         yield harness
 
 
@@ -105,45 +109,16 @@ async def site(redis: Redis, tenant: str, clock: ManualClock) -> AsyncIterator[A
         yield harness
 
 
-def base_url(site: AppHarness) -> str:
-    return str(site.client.make_url("")).rstrip("/")
-
-
-def script_errors(log: RequestLog) -> list[str]:
-    """Console errors other than Chromium's note of each 4xx answer (in the
-    tests where a refused action is expected; the others allow no console
-    error at all)."""
-    return [e for e in log.console_errors if not e.startswith("Failed to load resource")]
-
-
 @contextlib.asynccontextmanager
 async def browser_pages() -> AsyncIterator[Any]:
     async with chromium() as browser:
         yield browser
 
 
-@contextlib.asynccontextmanager
-async def counter_pc(browser: Any, log: RequestLog,
-                     options: dict[str, Any] | None = None) -> AsyncIterator[Any]:
+def counter_pc(browser: Any, log: RequestLog, options: dict[str, Any] | None = None) -> Any:
     """A fresh browser context (own cookies and storage) whose requests may
     not leave this machine."""
-    context = await browser.new_context(**(options or COUNTER_PC))
-
-    async def guard(route: Any) -> None:
-        log.urls.append(route.request.url)
-        if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
-            await route.continue_()
-        else:
-            await route.abort()
-
-    await context.route("**/*", guard)
-    page = await context.new_page()
-    page.on("console", lambda m: log.console_errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: log.console_errors.append(str(e)))
-    try:
-        yield page
-    finally:
-        await context.close()
+    return desktop_page(browser, log, options or COUNTER_PC)
 
 
 async def log_in(page: Any, site: AppHarness, name: str, target: str = "/staff") -> None:
@@ -154,22 +129,9 @@ async def log_in(page: Any, site: AppHarness, name: str, target: str = "/staff")
     await page.wait_for_url(re.compile(r"/login\?next="))
     await wait_ready(page)
     assert await focus_is(page, "#name")
-    await page.keyboard.type(name)
-    await page.keyboard.press("Tab")
-    await page.keyboard.type(PASSWORD)
-    await page.keyboard.press("Enter")
+    await type_login(page, name)
     await page.wait_for_url(re.compile(re.escape(base + "/staff")), timeout=WAIT_MS)
     await wait_ready(page)
-
-
-async def text_of(page: Any, selector: str) -> str:
-    return (await page.text_content(selector) or "").strip()
-
-
-async def wait_text(page: Any, selector: str, text: str) -> None:
-    await page.wait_for_function(
-        "([s, t]) => (document.querySelector(s)?.textContent || '').includes(t)",
-        arg=[selector, text], timeout=WAIT_MS)
 
 
 async def actions_done(page: Any) -> int:
@@ -561,7 +523,7 @@ async def test_clerk_moved_to_another_office_cannot_act(site: AppHarness) -> Non
     async with browser_pages() as browser, counter_pc(browser, log) as page:
         await log_in(page, site, "clerk", f"/staff?office={OFFICE}&counter=1")
         await wait_list(page, "queue", [waiting["number"]])
-        await Users(site.redis, site.tenant, hasher=CHEAP).set_role("clerk", "staff", [OTHER])
+        await users(site).set_role("clerk", "staff", [OTHER])
         await press(page, "n")
         await wait_text(page, "#alert", say("staff.error.forbidden", office="テスト区役所"))
         assert await page.is_hidden("#console")
@@ -646,7 +608,7 @@ async def test_ticket_taken_elsewhere_a_moment_ago(site: AppHarness) -> None:
 
 async def test_admin_picks_any_office(site: AppHarness) -> None:
     log = RequestLog()
-    await Users(site.redis, site.tenant, hasher=CHEAP).create("chief", PASSWORD, "admin")
+    await users(site).create("chief", PASSWORD, "admin")
     async with browser_pages() as browser, counter_pc(browser, log) as page:
         await log_in(page, site, "chief")
         await page.wait_for_selector("dialog#picker[open]")
@@ -845,10 +807,7 @@ async def test_session_over_goes_to_login_and_back_to_the_counter(site: AppHarne
         await wait_text(page, "#alert", JA["error.session_expired"])
         assert (await ticket(site, waiting["id"]))["state"] == "waiting"  # nothing was done
         # Logging in again comes back to the same counter.
-        await page.keyboard.type("clerk")
-        await page.keyboard.press("Tab")
-        await page.keyboard.type(PASSWORD)
-        await page.keyboard.press("Enter")
+        await type_login(page, "clerk")
         await page.wait_for_url(re.compile(r"/staff\?office=testoffice&counter=1$"))
         await wait_ready(page)
         await wait_list(page, "queue", ["A-001"])
@@ -882,12 +841,7 @@ async def test_page_needs_login_and_config_is_staff_only(site: AppHarness) -> No
 # --- catalogs and markup --------------------------------------------------------------
 
 def keys_used() -> set[str]:
-    used: set[str] = set()
-    for path in (STATIC / "staff").iterdir():
-        text = path.read_text(encoding="utf-8")
-        used |= set(re.findall(r'data-i18n="([^"]+)"', text))
-        used |= set(re.findall(r'"((?:staff|error|common|lang)\.[a-z_.]+)"', text))
-    return used
+    return keys_named("staff", r'"((?:staff|error|common|lang)\.[a-z_.]+)"')
 
 
 def test_every_catalog_has_every_key() -> None:
@@ -917,4 +871,4 @@ def test_markup_has_no_inline_code_and_reads_in_japanese() -> None:
         assert "innerHTML" not in code and "eval(" not in code, path.name
         # Only this server's own modules.
         for spec in re.findall(r'from "([^"]+)"', code):
-            assert spec.startswith("./") or spec.startswith("../login/"), (path.name, spec)
+            assert spec.startswith(("./", "../login/", "../common/")), (path.name, spec)

@@ -18,7 +18,8 @@
 // last_try_protected (one try left: never spent — send the citizen to the
 // counter, where the PIN can be reset), no_card, card_removed, unknown_card,
 // no_reader, reader_busy, busy, card_agent_offline, card_timeout,
-// stale_key (after one automatic retry), network, and the API's own codes.
+// stale_key (after one automatic retry), network, bad_reply (an answer that
+// does not open or holds no card), and the API's own codes.
 
 const PROTOCOL = "madoguchi-card-v1";
 // The server waits up to 30 s for the card; a little longer here.
@@ -101,6 +102,7 @@ async function call(method, path, token, body) {
 // The kiosk agent's current public key: { publicKey, office }.
 export async function agentKey(token) {
   const data = await call("GET", "/kiosk/card-key", token);
+  if (!data || typeof data.public_key !== "string") throw new CardError("bad_reply");
   return { publicKey: data.public_key, office: data.office };
 }
 
@@ -141,15 +143,21 @@ export async function sealRequest(agentPublicKey, { pin, consent, request }) {
 // Open the agent's sealed answer: the card's attributes.
 export async function openReply(replyKey, request, answer) {
   let card;
+  let plain = null;
   try {
-    const plain = await crypto.subtle.decrypt(
+    plain = new Uint8Array(await crypto.subtle.decrypt(
       { name: "AES-GCM", iv: fromBase64(answer.iv), additionalData: additionalData(request) },
-      replyKey, fromBase64(answer.ciphertext));
+      replyKey, fromBase64(answer.ciphertext)));
     const data = JSON.parse(decoder.decode(plain));
-    if (data.request !== request) throw new Error("answer to another request");
+    if (!data || data.request !== request) throw new Error("answer to another request");
     card = data.card;
+    if (!card || typeof card !== "object" || typeof card.name !== "string") {
+      throw new Error("no card in the answer");
+    }
   } catch (err) {
     throw new CardError("bad_reply", { message: String(err && err.message ? err.message : err) });
+  } finally {
+    if (plain) plain.fill(0); // the card's bytes do not wait for the garbage collector
   }
   return {
     name: card.name, familyName: card.family_name, givenName: card.given_name,

@@ -6,10 +6,19 @@
 // page's QR) lives only in `state` and the screen until the visit ends; goHome()
 // wipes both. Nothing of a citizen is ever written to storage: localStorage
 // holds the kiosk's own token and id only.
+//
+// After a ticket is issued (walk-in or booking) the kiosk offers the My
+// Number card step (書かない, "--- the My Number card" below) while the
+// ticket prints: optional, skipped with one button, and whatever happens in
+// it the ticket stands. The PIN lives in the PIN keypad only until it is
+// handed to card.js, which seals it for the kiosk agent; the card's four
+// attributes live in one local variable until they are sent to the clerk
+// (POST /tickets/{id}/prefill). Neither is ever shown, stored or logged.
 
 import { ApiError, apiWith, enc } from "/static/queue/common/api.js";
 import { OfficeEvents } from "/static/queue/common/events.js";
 import { IdleWarning } from "/static/queue/common/idle.js";
+import { agentKey, readCard } from "./card.js";
 import {
   applyI18n, currentLang, formatDate, formatTime, has, loadAll, markLangSwitch, pickName,
   putName, renderLangSwitch, setLang, t,
@@ -29,6 +38,8 @@ const RETRY_MS = 10_000; // start-up without an answer from the server
 const CONFIG_SETTLE_MS = 3_000; // other processes' configuration cache (2 s) has expired
 const EVENT_REFRESH_MS = 5_000; // at most one services reload per this, on queue events
 const COME_BACK_MINUTES = 60; // the default of the office's ticket.come_back_minutes
+const PIN_LENGTH = 4; // the card's 券面事項入力補助 PIN
+const CARD_DONE_MS = 10_000; // "the clerk will see it", then on to the ticket
 const TOKEN_RE = /^[A-Za-z0-9._~-]{8,300}$/;
 // Printer states in which nothing will print. paper_near_end still prints,
 // and unknown may: for those the print result (or its time-out) decides.
@@ -59,6 +70,10 @@ const state = {
   printTimer: null,
   lastEventRefresh: 0,
   eventRefreshTimer: null,
+  // The card step of the ticket on screen: { failure, busy, doneTimer }, or
+  // null outside it. A new object per step: an answer that comes back after
+  // the step ended (state.card is another object, or null) is dropped.
+  card: null,
 };
 
 // --- the kiosk's token (enrolment) ------------------------------------------
@@ -106,6 +121,7 @@ function show(name, { focus = true, keepError = false } = {}) {
   for (const section of document.querySelectorAll("main > section.screen")) {
     section.hidden = section.dataset.screen !== name;
   }
+  $("card-ticket").hidden = !name.startsWith("card-");
   if (!keepError) clearError();
   updateIdle();
   // Start-up is over once a first screen shows (tests wait for this).
@@ -121,7 +137,9 @@ function show(name, { focus = true, keepError = false } = {}) {
 function updateIdle() {
   const pristine = (state.screen === "home" || state.screen === "closed")
     && currentLang() === "ja" && !state.error;
-  const own = ["ticket", "working", "loading", "setup", "fatal"].includes(state.screen);
+  // A card read has its own time-out (card.js).
+  const own = ["ticket", "working", "card-reading", "loading", "setup", "fatal"]
+    .includes(state.screen);
   if (pristine || own) idle.disarm();
   else idle.arm();
 }
@@ -145,6 +163,7 @@ async function goHome() {
 }
 
 function clearTicket() {
+  endCard();
   clearTimeout(state.ticketTimer);
   clearTimeout(state.printTimer);
   clearInterval(state.countdownTimer);
@@ -155,7 +174,7 @@ function clearTicket() {
   document.body.dataset.print = "none";
   for (const id of ["ticket-number", "ticket-service", "ticket-booking", "ticket-ahead",
     "ticket-wait", "ticket-come-back-note", "ticket-konbini", "print-status",
-    "ticket-countdown"]) {
+    "ticket-countdown", "card-ticket-number", "card-ticket-print"]) {
     $(id).textContent = "";
   }
   // The QR holds the ticket id, the smartphone page's capability.
@@ -444,7 +463,16 @@ async function checkIn(body) {
 }
 
 function onScan(text) {
-  if (["loading", "setup", "fatal", "working"].includes(state.screen) || state.busy) return;
+  if (["loading", "setup", "fatal", "working", "card-reading"].includes(state.screen)
+    || state.busy) {
+    return;
+  }
+  if (state.screen === "card-pin") {
+    // The scan's first characters went into the PIN: they are not the
+    // citizen's. Someone is at the PIN pad: the scan is not the next visit.
+    pinpad.clear();
+    return;
+  }
   const token = bookingToken(text);
   if (!token) {
     clearTicket();
@@ -483,15 +511,30 @@ function serviceOf(id) {
   return services.find((s) => s.id === id) || null;
 }
 
+// A new ticket: it prints at once, and the card step is offered meanwhile
+// (the ticket screen follows it).
 function showTicket(ticket) {
   clearTicket();
   state.ticket = ticket;
   state.print = "printing";
   document.body.dataset.print = "printing";
   renderTicket();
-  show("ticket");
   startPrint(ticket);
   loadQr(ticket);
+  offerCard();
+}
+
+// The ticket screen, after the card step. A printed ticket's time on screen
+// starts now (not while the citizen was busy with the card).
+function toTicketScreen() {
+  endCard();
+  if (!state.ticket) {
+    goHome();
+    return;
+  }
+  show("ticket");
+  if (state.print === "printed") startTicketTimer();
+  renderPrint();
 }
 
 // The smartphone page's QR, drawn by the server (the page loads no QR
@@ -565,13 +608,16 @@ function renderPrint() {
   $("print-failed").hidden = !failed;
   $("print-status").textContent = state.print === "printing" ? t("print.printing")
     : state.print === "printed" ? t("print.done") : "";
+  // The same, short, above the card screens.
+  $("card-ticket-print").textContent = failed ? t("print.failed_title")
+    : $("print-status").textContent;
   $("ticket-done").textContent = failed ? t("print.failed_done") : t("common.back_to_start");
   renderCountdown();
 }
 
 function renderCountdown() {
   const el = $("ticket-countdown");
-  if (state.print !== "printed") {
+  if (state.print !== "printed" || state.ticketTimer === null) {
     el.hidden = true;
     el.textContent = "";
     return;
@@ -627,10 +673,16 @@ function printed(ticket) {
   clearTimeout(state.printTimer);
   state.print = "printed";
   document.body.dataset.print = "printed";
+  if (state.screen === "ticket") startTicketTimer();
+  renderPrint();
+}
+
+// A printed ticket leaves the screen after TICKET_SHOWN_MS.
+function startTicketTimer() {
+  if (state.ticketTimer !== null) return;
   state.ticketDeadline = Date.now() + TICKET_SHOWN_MS;
   state.ticketTimer = setTimeout(() => goHome(), TICKET_SHOWN_MS);
   state.countdownTimer = setInterval(renderCountdown, 1000);
-  renderPrint();
 }
 
 // The ticket stays on screen until it is touched (the citizen notes the
@@ -675,6 +727,213 @@ function onEvent(event) {
   }
 }
 
+// --- the My Number card (書かない) ----------------------------------------------
+//
+// offer (consent) → place the card → PIN → read (card.js: sealed for the
+// kiosk agent, relayed by the server) → prefill for the clerk → done → the
+// ticket screen. "Without the card" from every step goes to the ticket
+// screen; every failure keeps the ticket and says what happened.
+
+// Card failures the citizen cannot fix here: the reader, its PC or the
+// relay. The kiosk goes on without the card.
+const CARD_UNAVAILABLE = new Set([
+  "no_reader", "card_agent_offline", "card_timeout", "busy", "reader_busy",
+]);
+
+// What the kiosk says for a failure ({ title, text, params }: catalog keys)
+// and where "try again" goes ("pin", "place" or null: no retry).
+function cardFailure(error) {
+  const code = error && error.code;
+  const tries = error && Number.isInteger(error.triesLeft) ? error.triesLeft : null;
+  if (code === "wrong_pin" && tries !== null && tries <= 1) {
+    // The next try would be the last: the kiosk never uses it (the agent
+    // would refuse it anyway). The counter can help, and reset the PIN.
+    return { title: "card.last_try_title", text: "card.last_try", retry: null };
+  }
+  switch (code) {
+    case "wrong_pin":
+      return tries === null
+        ? { title: "card.wrong_pin_title", text: "card.wrong_pin", retry: "pin" }
+        : { title: "card.wrong_pin_title", text: "card.wrong_pin_tries", params: { n: tries },
+          retry: "pin" };
+    case "last_try_protected":
+      return { title: "card.last_try_title", text: "card.last_try", retry: null };
+    case "pin_blocked":
+      return { title: "card.pin_blocked_title", text: "card.pin_blocked", retry: null };
+    case "invalid_pin":
+      return { title: "card.invalid_pin_title", text: "card.invalid_pin", retry: "pin" };
+    case "no_card":
+      return { title: "card.no_card_title", text: "card.no_card", retry: "place" };
+    case "card_removed":
+      return { title: "card.removed_title", text: "card.removed", retry: "place" };
+    case "unknown_card":
+      return { title: "card.unknown_title", text: "card.unknown", retry: "place" };
+    case "network":
+      return { title: "card.network_title", text: "card.network", retry: null };
+    case "prefill_failed":
+      return { title: "card.prefill_failed_title", text: "card.prefill_failed", retry: null };
+    default:
+      if (CARD_UNAVAILABLE.has(code)) {
+        return { title: "card.unavailable_title", text: "card.unavailable", retry: null };
+      }
+      return { title: "card.failed_title", text: "card.failed", retry: null };
+  }
+}
+
+// Offered for every service (a service that never needs an application
+// form would be the place to leave it out).
+function offerCard() {
+  endCard();
+  state.card = { failure: null, busy: false, doneTimer: null };
+  $("card-ticket-number").textContent = state.ticket ? state.ticket.number : "";
+  $("card-agree").disabled = false;
+  renderPrint();
+  show("card-offer");
+}
+
+// The step is over (done, skipped, failed and left, or the visit ended):
+// nothing of it stays in memory or on screen.
+function endCard() {
+  const card = state.card;
+  state.card = null;
+  if (card) clearTimeout(card.doneTimer);
+  pinpad.clear();
+  $("card-error-text").textContent = "";
+  $("h-card-error").textContent = "";
+  $("card-retry").textContent = "";
+  $("card-retry").hidden = true;
+  $("card-error-take").hidden = true;
+}
+
+// "I agree": is there a card reader to talk to? Asked before the citizen
+// types their PIN, so a kiosk whose agent is away says so at once.
+async function agreeCard() {
+  const card = state.card;
+  if (!card || card.busy) return;
+  card.busy = true;
+  $("card-agree").disabled = true;
+  let failure = null;
+  try {
+    await agentKey(state.token);
+  } catch (err) {
+    failure = err;
+  }
+  card.busy = false;
+  $("card-agree").disabled = false;
+  if (state.card !== card) return; // skipped meanwhile, or the visit ended
+  if (failure) cardFailed(failure);
+  else show("card-place");
+}
+
+function toPin() {
+  if (!state.card) return;
+  state.card.failure = null;
+  pinpad.clear();
+  show("card-pin");
+}
+
+function renderPin(digits) {
+  const boxes = $("pin-boxes").children;
+  for (let i = 0; i < boxes.length; i += 1) boxes[i].classList.toggle("filled", i < digits.length);
+  $("pin-submit").disabled = digits.length !== PIN_LENGTH;
+}
+
+// A keyboard works the PIN pad too: digits, Backspace (one back), Delete
+// (all), Enter (read). Enter on a focused button presses that button.
+function onPinKey(event) {
+  if (state.screen !== "card-pin" || event.defaultPrevented) return;
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  const onButton = event.target instanceof Element && event.target.closest("button");
+  if (/^[0-9]$/.test(event.key)) {
+    pinpad.press(event.key);
+  } else if (event.key === "Backspace") {
+    pinpad.press("back");
+  } else if (event.key === "Delete") {
+    pinpad.press("clear");
+  } else if (event.key === "Enter" && !onButton) {
+    submitPin();
+  } else {
+    return;
+  }
+  event.preventDefault();
+}
+
+async function submitPin() {
+  const card = state.card;
+  const ticket = state.ticket;
+  if (!card || !ticket || card.busy || pinpad.digits.length !== PIN_LENGTH) return;
+  card.busy = true;
+  // The PIN goes to card.js (which seals it) and leaves the pad at once.
+  const reading = readCard({ office, token: state.token, pin: pinpad.digits, consent: true });
+  pinpad.clear();
+  show("card-reading");
+  let person = null;
+  try {
+    person = await reading;
+  } catch (err) {
+    card.busy = false;
+    if (state.card === card) cardFailed(err);
+    return;
+  }
+  if (state.card !== card || state.ticket !== ticket) return; // the visit ended: dropped
+  let sent = false;
+  try {
+    await api("POST", `/tickets/${enc(ticket.id)}/prefill`, {
+      name: person.name,
+      address: person.address || "",
+      birth_date: person.birthDate || "",
+      sex: person.sex || "",
+    }, { token: state.token });
+    sent = true;
+  } catch {
+    sent = false;
+  }
+  person = null; // the clerk has it now (or nobody does)
+  card.busy = false;
+  if (state.card !== card) return;
+  if (!sent) {
+    cardFailed({ code: "prefill_failed" });
+    return;
+  }
+  card.doneTimer = setTimeout(() => {
+    if (state.card === card && state.screen === "card-done") toTicketScreen();
+  }, CARD_DONE_MS);
+  show("card-done");
+}
+
+function cardFailed(error) {
+  if (!state.card) return;
+  state.card.failure = cardFailure(error);
+  renderCard();
+  show("card-error");
+}
+
+function retryCard() {
+  const failure = state.card && state.card.failure;
+  if (!failure || !failure.retry) return;
+  if (failure.retry === "pin") {
+    toPin();
+  } else {
+    state.card.failure = null;
+    show("card-place");
+  }
+}
+
+// The card screens' own texts (on a failure, and after a language change).
+function renderCard() {
+  pinpad.render();
+  const failure = state.card && state.card.failure;
+  if (!failure) return;
+  $("h-card-error").textContent = t(failure.title);
+  $("card-error-text").textContent = t(failure.text, failure.params || {});
+  const retry = $("card-retry");
+  retry.hidden = !failure.retry;
+  retry.textContent = failure.retry === "pin" ? t("card.retry_pin")
+    : failure.retry === "place" ? t("card.retry_place") : "";
+  // The card may be left on the reader unless it is wanted there again.
+  $("card-error-take").hidden = failure.retry === "place";
+}
+
 // --- language ------------------------------------------------------------------
 
 async function changeLang(code) {
@@ -691,6 +950,7 @@ async function changeLang(code) {
     for (const d of digits) keypad.press(d);
   }
   renderTicket();
+  renderCard();
   if (state.fatal) $("fatal-text").textContent = t(state.fatal);
   if (state.error) showError(state.error);
   idle.relabel();
@@ -716,12 +976,30 @@ const keypad = new Keypad($("keypad"), $("entry-value"), {
   },
 });
 
+// The PIN pad: its digits live only in this object; the screen shows how
+// many there are, never which.
+const pinpad = new Keypad($("pin-keypad"), $("pin-count"), { onChange: renderPin });
+pinpad.configure({
+  max: PIN_LENGTH,
+  format: (digits) => t("card.pin_entered", { n: digits.length }),
+});
+
 function wire() {
   $("booking-button").addEventListener("click", startBooking);
   $("closed-booking").addEventListener("click", startBooking);
   $("entry-submit").addEventListener("click", submitEntry);
   $("entry-cancel").addEventListener("click", () => goHome());
   $("ticket-done").addEventListener("click", () => goHome());
+  $("card-skip").addEventListener("click", toTicketScreen);
+  $("card-agree").addEventListener("click", agreeCard);
+  $("card-placed").addEventListener("click", toPin);
+  $("card-place-without").addEventListener("click", toTicketScreen);
+  $("pin-without").addEventListener("click", toTicketScreen);
+  $("pin-submit").addEventListener("click", submitPin);
+  $("card-done-continue").addEventListener("click", toTicketScreen);
+  $("card-retry").addEventListener("click", retryCard);
+  $("card-error-continue").addEventListener("click", toTicketScreen);
+  window.addEventListener("keydown", onPinKey);
   new WedgeScanner({ onScan });
   // Coming back from the booking pages through history: start afresh.
   window.addEventListener("pageshow", (event) => {

@@ -4,6 +4,7 @@
 // helper. The login pages' modules do the language, session and message
 // work; this adds the administration's own.
 
+import "./header.js"; // first: the header is there before anything looks for it
 import {
   applyI18n, chooseLang, currentLang, markLangSwitch, renderLangSwitch, setLang, t, useCatalogs,
   TIME_ZONE,

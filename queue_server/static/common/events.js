@@ -1,8 +1,10 @@
 // An office's public event stream (/ws/offices/{office}/display), for the
-// kiosk and the lobby display (served at /static/queue/common/events.js).
+// kiosk, the lobby display, the staff console and the live dashboard
+// (served at /static/queue/common/events.js).
 //
 //   const events = new OfficeEvents(office, { onEvent, onOpen, onClose });
 //   events.start();
+//   events.stop(); // for good (another office was chosen)
 //
 // Reconnects by itself for as long as the page is open, with exponential
 // back-off and full jitter (a server restart must not be met by every kiosk
@@ -13,16 +15,26 @@
 // onEvent(msg) for every event (an object with a string type); onOpen() when
 // a socket opens; onClose(wasOpen) when one is lost (wasOpen: it had opened:
 // the page was live until now). `open` says whether the socket is open.
+//
+// Options: capMs, the longest wait between two attempts (30 s); network:
+// false to leave the browser's online/offline events to the page (by
+// default either one reconnects at once).
 
 const BASE_MS = 500;
 const CAP_MS = 30_000;
 
 export class OfficeEvents {
-  constructor(office, { onEvent, onOpen = () => {}, onClose = () => {} }) {
+  constructor(office, {
+    onEvent, onOpen = () => {}, onClose = () => {}, capMs = CAP_MS, network = true,
+  }) {
     this.office = office;
     this.onEvent = onEvent;
     this.onOpen = onOpen;
     this.onClose = onClose;
+    this.capMs = capMs;
+    this.network = network;
+    this.nudge = () => this.reconnect();
+    this.stopped = false;
     this.lastId = null; // the last event id seen
     this.ws = null;
     this.attempts = 0;
@@ -39,14 +51,29 @@ export class OfficeEvents {
 
   start() {
     this.connect();
+    if (!this.network) return;
     // The OS knows about a lost network before the socket does.
-    window.addEventListener("offline", () => this.reconnect());
-    window.addEventListener("online", () => this.reconnect());
+    window.addEventListener("offline", this.nudge);
+    window.addEventListener("online", this.nudge);
+  }
+
+  // For good: no more events, no more attempts, no onClose.
+  stop() {
+    this.stopped = true;
+    window.removeEventListener("offline", this.nudge);
+    window.removeEventListener("online", this.nudge);
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.open = false;
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) ws.close();
   }
 
   connect() {
     clearTimeout(this.timer);
     this.timer = null;
+    if (this.stopped) return;
     let ws;
     try {
       ws = new WebSocket(this.url());
@@ -92,8 +119,8 @@ export class OfficeEvents {
   }
 
   schedule() {
-    if (this.timer !== null) return;
-    const ceiling = Math.min(CAP_MS, BASE_MS * 2 ** Math.min(this.attempts, 10));
+    if (this.timer !== null || this.stopped) return;
+    const ceiling = Math.min(this.capMs, BASE_MS * 2 ** Math.min(this.attempts, 10));
     this.attempts += 1;
     // Full jitter between half and all of the ceiling.
     const delay = ceiling * (0.5 + Math.random() * 0.5);
@@ -106,6 +133,7 @@ export class OfficeEvents {
   // Drops the current socket (it may be half dead: a check failed, the
   // network changed) and connects again at once, resuming after the last event.
   reconnect() {
+    if (this.stopped) return;
     const ws = this.ws;
     if (ws) {
       this.ws = null;

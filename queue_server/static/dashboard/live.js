@@ -8,6 +8,7 @@
 // counted on the server's clock (the offset from the status's `at`), so a
 // PC whose clock is wrong still shows how long a citizen has been served.
 
+import { OfficeEvents } from "../common/events.js";
 import { t } from "../login/i18n.js";
 import { clearError, showError } from "../login/messages.js";
 import { isNone, minutes, number, people, timeOfDay } from "./format.js";
@@ -15,7 +16,6 @@ import {
   ALL, chooseOffice, fillOfficeSelect, getJson, nameIn, problemText, renderChrome,
   showInAddress, startChrome,
 } from "./page.js";
-import { OfficeSocket } from "./socket.js";
 
 const MAX_SOCKETS = 8; // Kitakyushu's seven ward offices each get a socket
 const POLL_MS = 5_000;
@@ -50,22 +50,41 @@ class Feed {
     this.busy = false;
     this.again = false;
     this.socket = null;
+    this.quiet = false; // dropping a half-open attempt: not news
     if (live) {
-      this.socket = new OfficeSocket(office, {
-        onMessage: (msg) => this.message(msg),
-        onState: (up) => {
-          const resumed = up && this.connected === false;
-          this.connected = up;
-          if (resumed) this.refreshSoon(); // whatever changed while away
-          renderConnection();
-          renderOffice(this.office);
+      // The page itself listens for the network coming back (reconnectNow).
+      this.socket = new OfficeEvents(office, {
+        onEvent: (msg) => this.message(msg),
+        onOpen: () => this.linkState(true),
+        onClose: () => {
+          if (!this.quiet) this.linkState(false);
         },
+        network: false,
       });
       this.socket.start();
       this.interval = setInterval(() => this.refresh(), SAFETY_MS);
     } else {
       this.refresh();
       this.interval = setInterval(() => this.refresh(), POLL_MS);
+    }
+  }
+
+  linkState(up) {
+    const resumed = up && this.connected === false;
+    this.connected = up;
+    if (resumed) this.refreshSoon(); // whatever changed while away
+    renderConnection();
+    renderOffice(this.office);
+  }
+
+  // The network came back: try at once rather than at the end of a back-off.
+  reconnectNow() {
+    if (!this.socket || this.socket.open) return;
+    this.quiet = true;
+    try {
+      this.socket.reconnect();
+    } finally {
+      this.quiet = false;
     }
   }
 
@@ -454,7 +473,7 @@ async function start() {
   });
   document.getElementById("pick").addEventListener("submit", (event) => event.preventDefault());
   window.addEventListener("online", () => {
-    for (const feed of feeds.values()) if (feed.socket) feed.socket.reconnectNow();
+    for (const feed of feeds.values()) feed.reconnectNow();
   });
   setInterval(() => {
     for (const id_ of feeds.keys()) renderOffice(id_);

@@ -3,6 +3,7 @@
 // account may see (/dashboard/offices.json) and which one is shown, and
 // reading the API with the session (errors in the chosen language).
 
+import "./header.js"; // first: the header is there before anything looks for it
 import {
   applyI18n, chooseLang, currentLang, markLangSwitch, renderLangSwitch, setLang, t, useCatalogs,
 } from "../login/i18n.js";

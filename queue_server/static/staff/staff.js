@@ -8,6 +8,7 @@
 // office's event socket only says when to read the board again. One action
 // at a time: keys pressed while one is on its way are refused and said so.
 
+import { OfficeEvents } from "../common/events.js";
 import {
   applyI18n, chooseLang, markLangSwitch, renderLangSwitch, setLang, t, useCatalogs,
 } from "../login/i18n.js";
@@ -17,7 +18,6 @@ import { installDialog, openDialog, renderChoices } from "./dialogs.js";
 import { staffErrorText } from "./errors.js";
 import { installKeys } from "./keys.js";
 import { TicketList } from "./lists.js";
-import { LiveFeed } from "./live.js";
 import { isProblem, kioskLabel, printerText, renderPrinters } from "./printers.js";
 import { fromAddress, remember, remembered } from "./remember.js";
 import {
@@ -35,6 +35,8 @@ const REFRESH_DEBOUNCE_MS = 150;
 const SAFETY_REFRESH_MS = 30_000;
 // A socket that has not opened by then is reported as offline.
 const CONNECT_GRACE_MS = 5_000;
+// The longest wait between two attempts at the event socket.
+const LIVE_CAP_MS = 15_000;
 // A board read that did not reach the server is tried again after this.
 const RETRY_MS = 2_000;
 
@@ -234,7 +236,21 @@ function startLive() {
   if (live) live.stop();
   state.online = false;
   linkDown = false;
-  live = new LiveFeed(state.office, { onEvent, onState: onLinkState });
+  // The office's public events are a nudge to read the board again, not data
+  // to build the screen from (they carry no ticket ids). onLinkState hears
+  // of changes only (a failed attempt while down is not news).
+  let linkUp = false;
+  const link = (up) => {
+    if (up === linkUp) return;
+    linkUp = up;
+    onLinkState(up);
+  };
+  live = new OfficeEvents(state.office, {
+    onEvent,
+    onOpen: () => link(true),
+    onClose: () => link(false),
+    capMs: LIVE_CAP_MS,
+  });
   live.start();
   clearTimeout(graceTimer);
   graceTimer = setTimeout(() => {
