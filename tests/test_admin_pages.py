@@ -7,6 +7,7 @@ imported into another office after a preview; and the message catalogs."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -286,6 +287,11 @@ async def test_a_new_service_appears_at_once(site: AppHarness) -> None:
     log = RequestLog()
     async with office_pc(log) as page:
         await log_in(page, site, "manager-a", f"/admin/offices/{A}")
+        # The counter console is open in another window all along.
+        console = await page.context.new_page()
+        await console.goto(f"{base_url(site)}/staff?office={A}&counter=1")
+        await wait_ready(console)
+        await page.bring_to_front()
         await tab_to(page, "#f-add-service", limit=200)
         await page.keyboard.press("Enter")
         assert await focus_is(page, "[data-path='services.3.id']")
@@ -308,6 +314,21 @@ async def test_a_new_service_appears_at_once(site: AppHarness) -> None:
         await wait_text(page, "#status", ja["editor.saved"].split("（")[0])
         # Saved: the id is fixed now.
         assert await page.locator("[data-path='services.3.id']").count() == 0
+
+        async def desk_dialog_lists(name: str) -> None:
+            """The console's desk-ticket dialog offers the service (the
+            console reloads its set-up on config.changed, without a reload
+            of the page)."""
+            while True:
+                await console.keyboard.press("i")
+                await console.wait_for_selector("dialog#issue[open]")
+                if name in await console.inner_text("#issue-services"):
+                    return
+                await console.keyboard.press("Escape")
+                await console.wait_for_selector("dialog#issue:not([open])", state="attached")
+
+        await console.bring_to_front()
+        await asyncio.wait_for(desk_dialog_lists("マイナンバーカード"), WAIT_MS / 1000)
     services = await site.ok("GET", site.path("/services"))
     new = services["services"][3]
     assert (new["id"], new["letter"], new["names"]) == (
