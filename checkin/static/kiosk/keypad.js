@@ -2,8 +2,30 @@
 // live only in this object and the one output element; clear() wipes both,
 // so a phone number never outlives the visit.
 
+// The keys in phone-keypad order; the two word keys take their labels from
+// the catalogs (data-i18n), like the rest of the page.
+const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "back"];
+const WORDS = { clear: "keypad.clear", back: "keypad.back" };
+
+function addKeys(root) {
+  for (const key of KEYS) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.key = key;
+    if (/^[0-9]$/.test(key)) {
+      button.className = "key";
+      button.textContent = key;
+    } else {
+      button.className = "key key-word";
+      button.dataset.i18n = WORDS[key];
+    }
+    root.append(button);
+  }
+}
+
 export class Keypad {
   constructor(root, output, { onChange }) {
+    if (!root.querySelector("button[data-key]")) addKeys(root);
     this.root = root;
     this.output = output;
     this.onChange = onChange;
