@@ -31,6 +31,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.estimate_accuracy
 	$(BIN)/python -m bench.http_tickets
 	$(BIN)/python -m bench.fanout
+	$(BIN)/python -m bench.bookings
+	$(BIN)/python -m bench.kiosk_print
 
 clean:
 	rm -rf $(VENV) var
