@@ -877,7 +877,12 @@ function ticketSection() {
       hint: "editor.wareki_hint" }),
     control({ path: ["ticket", "come_back_minutes"], label: "editor.come_back_minutes",
       kind: "number", integer: true, min: 10, max: 480, required: true,
-      hint: "editor.come_back_hint" }));
+      hint: "editor.come_back_hint" }),
+    // The saved settings' ticket, exactly as the printers print it.
+    h("figure", { class: "ticket-preview" },
+      h("img", { id: "ticket-preview", alt: t("editor.ticket_preview_alt"), width: "256",
+        src: `/api/v1/offices/${encodeURIComponent(officeId)}/ticket-preview.png?v=${version}` }),
+      h("figcaption", {}, t("editor.ticket_preview"))));
 }
 
 function smsSection() {

@@ -1,0 +1,57 @@
+"""`GET /api/v1/offices/{office}/ticket-preview.png`: the exact 1-bit ticket
+the office's printers would print now (its names, footer, 和暦 setting, a
+sample number), for the admin pages. Plugged into the web app through the
+``madoguchi.web`` entry points (queue_server imports nothing from here); the
+web process needs the ``printer`` extra for it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from aiohttp import web
+
+from queue_server import openapi
+from queue_server.api import known_office, principal
+from queue_server.clock import zone
+
+from .preview import preview_png
+from .ticket import TicketPrint
+
+SAMPLE_NUMBER_SEQ = 23
+
+
+async def ticket_preview(request: web.Request) -> web.Response:
+    app, office_id = await known_office(request)
+    (await principal(request)).require("manage_office", office_id)
+    office = await app.engine.office(office_id)
+    lang = request.query.get("lang", "ja")
+    if lang not in ("ja", "en", "ko", "zh-Hans", "vi"):
+        lang = "ja"
+    service = next((s for s in office.services if s.walk_in), office.services[0])
+    now = datetime.fromtimestamp(app.engine.clock(), zone(office.timezone))
+    footer = office.ticket.footer
+    sample = TicketPrint(
+        office_name=office.names.ja, service_name=service.names.ja,
+        number=f"{service.letter}-{SAMPLE_NUMBER_SEQ:03d}", ahead=5, wait_minutes=15,
+        url=f"{app.settings.public_base_url.rstrip('/')}/t/{office_id}.sample", issued_at=now,
+        lang=lang, konbini=service.konbini, footer=footer.get(lang) if footer else "",
+        office_name_local=office.names.get(lang) if lang != "ja" else None,
+        service_name_local=service.names.get(lang) if lang != "ja" else None,
+        timezone=office.timezone, wareki=office.ticket.wareki,
+    )
+    # Rendering takes tens of milliseconds of CPU: off the event loop.
+    png = await asyncio.to_thread(preview_png, sample)
+    return web.Response(body=png, content_type="image/png",
+                        headers={"Cache-Control": "private, no-cache"})
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/api/v1/offices/{office}/ticket-preview.png", ticket_preview,
+                       name="ticket_preview")
+    openapi.register({"/api/v1/offices/{office}/ticket-preview.png": {"get": openapi.op(
+        "Manager/admin: the ticket as the office's printers would print it now (PNG, "
+        "512 dots wide, a sample number)",
+        [openapi.param("office", desc="Office id"),
+         openapi.param("lang", "query", "ja | en | ko | zh-Hans | vi", required=False)],
+        {"200": "image/png"}, auth=True)}})
