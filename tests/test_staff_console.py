@@ -121,9 +121,11 @@ def counter_pc(browser: Any, log: RequestLog, options: dict[str, Any] | None = N
     return desktop_page(browser, log, options or COUNTER_PC)
 
 
-async def log_in(page: Any, site: AppHarness, name: str, target: str = "/staff") -> None:
+async def log_in(page: Any, site: AppHarness, name: str, target: str = "/staff",
+                 live: bool = True) -> None:
     """Opens `target`, is sent to the login page, logs in with the keyboard
-    and comes back."""
+    and comes back (and, with a counter in `target` and `live`, waits until
+    the console's event stream is open)."""
     base = base_url(site)
     await page.goto(base + target)
     await page.wait_for_url(re.compile(r"/login\?next="))
@@ -132,6 +134,11 @@ async def log_in(page: Any, site: AppHarness, name: str, target: str = "/staff")
     await type_login(page, name)
     await page.wait_for_url(re.compile(re.escape(base + "/staff")), timeout=WAIT_MS)
     await wait_ready(page)
+    if live and "counter=" in target:
+        # The event stream is open: what happens from now on reaches the
+        # console as events (printer alerts are announced only from events).
+        await page.wait_for_selector("#connection[data-online='true']", state="attached",
+                                     timeout=WAIT_MS)
 
 
 async def actions_done(page: Any) -> int:
@@ -482,7 +489,7 @@ async def test_clerk_of_another_office_is_refused(site: AppHarness) -> None:
     await site.act("1", "open")
     waiting = await site.issue("shomei")
     async with browser_pages() as browser, counter_pc(browser, log) as page:
-        await log_in(page, site, "outsider", f"/staff?office={OFFICE}&counter=1")
+        await log_in(page, site, "outsider", f"/staff?office={OFFICE}&counter=1", live=False)
         forbidden = say("staff.error.forbidden", office="テスト区役所")
         await wait_text(page, "#alert", forbidden)
         assert await page.is_hidden("#console")
