@@ -67,8 +67,7 @@ async def counter_board(engine: Engine, office_id: str, counter: str) -> dict[st
     c = raw["counter"]
     current = view(raw["current"]) if raw["current"] else None
     if current is not None:
-        card = await engine.redis.get(engine.keys(office_id).k(f"pf:{current['id']}"))
-        current["prefill"] = json.loads(card) if card else None
+        current["prefill"] = json.loads(raw["prefill"]) if raw["prefill"] else None
     return {
         "office": office_id,
         "counter": {"id": c["id"], "names": office.counter(counter).names.as_dict(),  # type: ignore[union-attr]

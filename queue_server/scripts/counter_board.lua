@@ -11,7 +11,8 @@
   ARGV[7] start of today's business day, ms (older tickets are not listed)
   ARGV[8] at most this many waiting tickets
 
-  Returns {"ok", "counter": {...}, "current": t|null, "queue": [t...],
+  Returns {"ok", "counter": {...}, "current": t|null, "prefill": JSON|null
+  (pf:<current ticket>), "queue": [t...],
   "parked": [t...], "no_shows": [t...], "waiting_total": n} |
   {"error": unknown_counter}
 ]]
@@ -77,7 +78,11 @@ local function mine(ts)  -- parked and no-shows of this counter's services
 end
 
 local cur = current_ticket(ctr)
+-- The card data the kiosk read for the ticket at the counter (staff only).
+local prefill = cjson.null
+if cur then prefill = redis.call("GET", P .. "pf:" .. cur["id"]) or cjson.null end
 return ok({counter = {id = cid, name = ctr["name"], state = ctr["state"],
     services = services, order = ctr["order"], since = tonumber(ctr["since"] or "0")},
-  current = (cur and load(cur["id"])) or cjson.null, queue = queue, waiting_total = total,
+  current = (cur and load(cur["id"])) or cjson.null, prefill = prefill, queue = queue,
+  waiting_total = total,
   parked = mine(list(P .. "parked")), no_shows = mine(list(P .. "noshow"))})
