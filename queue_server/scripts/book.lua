@@ -63,23 +63,23 @@ local skey = P .. "slot:" .. service .. ":" .. slot
 local taken = tonumber(redis.call("GET", skey) or "0")
 if taken >= capacity then return fail("slot_full") end
 redis.call("INCR", skey)
-redis.call("EXPIREAT", skey, expire_at)
+expire_on_clock(skey, expire_at)
 
 local bkey = P .. "b:" .. id
 redis.call("HSET", bkey, "id", id, "office", OFFICE, "service", service, "slot", slot,
   "slot_end", slot_end, "phone", phone, "name", name, "lang", lang, "channel", channel,
   "status", "booked", "code", code, "created_at", NOW, "token", digest)
-redis.call("EXPIREAT", bkey, expire_at)
-redis.call("SET", P .. "btok:" .. digest, id, "EXAT", expire_at)
-redis.call("SET", ckey, id, "EXAT", expire_at)
+expire_on_clock(bkey, expire_at)
+redis.call("SET", P .. "btok:" .. digest, id, "EX", ttl_on_clock(expire_at))
+redis.call("SET", ckey, id, "EX", ttl_on_clock(expire_at))
 redis.call("SADD", pkey, id)
-redis.call("EXPIREAT", pkey, expire_at)
+expire_on_clock(pkey, expire_at)
 redis.call("ZADD", P .. "bslots", slot, id)
 -- The retention job (purge_personal.lua) deletes the booking at expire_at;
 -- the keys' own expiry is the backstop.
 redis.call("ZADD", P .. "bexpire", expire_at * 1000, id)
 redis.call("ZADD", P .. "bday:" .. ARGV[21], slot, id)
-redis.call("EXPIREAT", P .. "bday:" .. ARGV[21], expire_at)
+expire_on_clock(P .. "bday:" .. ARGV[21], expire_at)
 
 -- The confirmation is queued in this same step. Past an SMS limit the
 -- booking still stands (the done page shows the code), only without SMS.

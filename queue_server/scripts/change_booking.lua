@@ -33,7 +33,7 @@ if tonumber(b["slot"]) == slot then return fail("same_slot") end
 local new_key = P .. "slot:" .. b["service"] .. ":" .. slot
 if tonumber(redis.call("GET", new_key) or "0") >= capacity then return fail("slot_full") end
 redis.call("INCR", new_key)
-redis.call("EXPIREAT", new_key, expire_at)
+expire_on_clock(new_key, expire_at)
 local old_slot = tonumber(b["slot"])
 local old_key = P .. "slot:" .. b["service"] .. ":" .. b["slot"]
 if tonumber(redis.call("GET", old_key) or "0") > 0 then redis.call("DECR", old_key) end
@@ -41,13 +41,13 @@ if tonumber(redis.call("GET", old_key) or "0") > 0 then redis.call("DECR", old_k
 redis.call("HSET", bkey, "slot", slot, "slot_end", slot_end, "changed_at", NOW)
 for _, key in ipairs({bkey, P .. "btok:" .. b["token"], P .. "bcode:" .. b["code"],
     P .. "bphone:" .. b["phone"]}) do
-  redis.call("EXPIREAT", key, expire_at)
+  expire_on_clock(key, expire_at)
 end
 redis.call("ZADD", P .. "bslots", slot, id)
 redis.call("ZADD", P .. "bexpire", expire_at * 1000, id)
 redis.call("ZREM", P .. "bday:" .. ARGV[12], id)
 redis.call("ZADD", P .. "bday:" .. ARGV[11], slot, id)
-redis.call("EXPIREAT", P .. "bday:" .. ARGV[11], expire_at)
+expire_on_clock(P .. "bday:" .. ARGV[11], expire_at)
 
 if b["reminder"] then sms_withdraw(b["reminder"]) end
 redis.call("HDEL", bkey, "reminder")

@@ -29,6 +29,17 @@ local function ok(out)
   return cjson.encode(out)
 end
 
+-- Expiry on the engine's clock, not Redis's: a key set to live until epoch
+-- second `at` lives (at - now) seconds from the clock that decided `at`, so a
+-- simulated or test clock and a Redis host whose clock drifts agree.
+local function ttl_on_clock(at)
+  return math.max(1, at - math.floor(NOW / 1000))
+end
+
+local function expire_on_clock(key, at)
+  redis.call("EXPIRE", key, ttl_on_clock(at))
+end
+
 local function hgetall(key)
   local flat = redis.call("HGETALL", key)
   if #flat == 0 then return nil end
