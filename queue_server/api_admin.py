@@ -507,6 +507,7 @@ async def list_tokens(request: web.Request) -> web.Response:
 @routes.post("/api/v1/admin/tokens", name="admin_create_token")
 async def create_token(request: web.Request) -> web.Response:
     who = await principal(request)
+    require_manager(who)  # who asks, before what they send
     body = await parse(request, TokenRequest)
     if body.role == "admin" or body.office == ALL_OFFICES:
         who.require("admin", ALL_OFFICES)

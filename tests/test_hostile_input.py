@@ -33,3 +33,60 @@ async def test_hostile_static_paths_are_404_on_every_prefix(api: AppHarness) -> 
                 assert resp.status == 404, (prefix, rest, resp.status, await resp.text())
                 body = await resp.json()
                 assert body["error"]["code"] == "not_found"
+
+
+# --- who asks is checked before what they send -----------------------------------------
+
+PATH_VALUES = {"counter": "1", "token": "x" * 40, "action": "recall", "token_id": "0" * 16}
+# Routes a citizen may call without a token (a smartphone checking in with the
+# lobby code): without one, they validate the body like any public route.
+PUBLIC_TOO = {"/api/v1/offices/{office}/check-in"}
+# Bodies a validator would refuse: not JSON at all, and JSON of the wrong shape.
+BAD_BODIES = (b'{"role": ', b'{"role": 5, "office": [], "service": {}, "counter": 7}')
+UNDERPRIVILEGED = ("display", "kiosk", "phone", "staff")
+
+
+def secured_operations(site: AppHarness, ticket: str) -> list[tuple[str, str, bool, bool]]:
+    """(method, path, public too, for a kiosk token of any office)."""
+    from queue_server import openapi
+
+    out = []
+    for path, item in openapi.document()["paths"].items():
+        for method, op in item.items():
+            if method in ("post", "put", "patch", "delete", "get") and op.get("security"):
+                values = {**PATH_VALUES, "office": site.office, "ticket_id": ticket}
+                out.append((method.upper(), path.format(**values), path in PUBLIC_TOO,
+                            path.startswith(("/api/v1/kiosk/", "/ws/kiosk-agent"))))
+    return out
+
+
+async def test_every_secured_route_checks_who_asks_before_the_body(api: AppHarness) -> None:
+    """Without a token, or with a token of another office (any device or staff
+    role), a bad body is 401/403, never 400/422: the answer says nothing about
+    what the body should be to someone who may not send it."""
+    ticket = (await api.issue())["id"]
+    operations = secured_operations(api, ticket)
+    assert ("POST", "/api/v1/admin/tokens", False, False) in operations
+    wrong = []
+    for method, path, public_too, any_kiosk in operations:
+        for body in BAD_BODIES:
+            headers = {"Content-Type": "application/json"}
+            async with api.client.request(method, path, data=body, headers=headers) as resp:
+                if resp.status != 401 and not public_too:
+                    wrong.append((method, path, None, resp.status))
+            for role in UNDERPRIVILEGED:
+                if any_kiosk and role == "kiosk":
+                    continue  # the kiosk's own office is the token's
+                auth = await api.auth(role, "elsewhere")
+                async with api.client.request(method, path, data=body,
+                                              headers={**headers, **auth}) as resp:
+                    if resp.status not in (401, 403):
+                        wrong.append((method, path, role, resp.status))
+    assert not wrong, "\n".join(map(str, sorted(set(wrong), key=str)))
+
+
+async def test_staff_token_creating_a_token_is_403_whatever_the_body(api: AppHarness) -> None:
+    for body in ({"role": "kiosk", "office": api.office}, {"role": 5}, {}):
+        status, answer = await api.request("POST", "/api/v1/admin/tokens", role="staff",
+                                           json_body=body)
+        assert (status, answer["error"]["code"]) == (403, "forbidden"), (body, answer)
