@@ -4,7 +4,11 @@ echoed back or logged."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
+
+import pytest
 
 from tests.servers import AppHarness
 
@@ -90,3 +94,76 @@ async def test_staff_token_creating_a_token_is_403_whatever_the_body(api: AppHar
         status, answer = await api.request("POST", "/api/v1/admin/tokens", role="staff",
                                            json_body=body)
         assert (status, answer["error"]["code"]) == (403, "forbidden"), (body, answer)
+
+
+# --- configuration documents: nesting, size, and the event loop --------------------------
+
+CONFIG = "/api/v1/admin/offices/{office}/config"
+
+
+def nested_yaml_flow(size: int = 60_000) -> str:
+    half = (size - 10) // 2
+    return "services: " + "[" * half + "]" * half + "\n"
+
+
+def nested_yaml_block(size: int = 60_000) -> str:
+    lines, depth, total = [], 0, 0
+    while total < size:
+        line = "  " * depth + "a:\n"
+        lines.append(line)
+        total += len(line)
+        depth += 1
+    lines.append("  " * depth + "b: 1\n")
+    return "".join(lines)
+
+
+async def put_config(site: AppHarness, body: str, kind: str) -> tuple[int, Any]:
+    headers = {**await site.auth("admin", "*"), "Content-Type": kind}
+    async with site.client.put(CONFIG.format(office=site.office), data=body.encode(),
+                               headers=headers) as resp:
+        return resp.status, await resp.json()
+
+
+async def test_deeply_nested_config_is_refused_with_a_4xx(api: AppHarness) -> None:
+    for body in (nested_yaml_flow(), nested_yaml_block(), "a: " + "[" * 30 + "]" * 30):
+        # A bound for the test only (before the fix: 38 s with the process blocked, then 500).
+        status, answer = await asyncio.wait_for(put_config(api, body, "application/yaml"), 30)
+        assert (status, answer["error"]["code"]) == (400, "invalid_yaml"), answer
+        assert "nests deeper" in answer["error"]["message"], answer
+        assert answer["error"]["details"]["line"] >= 1
+    for nesting in (30, 30_000):
+        body = '{"services": ' + "[" * nesting + "]" * nesting + "}"
+        status, answer = await asyncio.wait_for(put_config(api, body, "application/json"), 30)
+        assert (status, answer["error"]["code"]) == (400, "invalid_json"), answer
+    # The office's own document still goes through both ways.
+    async with api.client.get(CONFIG.format(office=api.office) + "?format=yaml",
+                              headers=await api.auth("admin", "*")) as resp:
+        exported = await resp.text()
+    status, answer = await put_config(api, exported, "application/yaml")
+    assert status == 200, answer
+
+
+async def test_config_is_parsed_off_the_event_loop(api: AppHarness,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a document is being parsed, the process answers other requests:
+    the parser is held until /healthz has been answered (if it ran on the
+    event loop, /healthz could not be answered and the parser would give up)."""
+    from queue_server import api_admin
+
+    released = threading.Event()
+    seen: dict[str, bool] = {}
+    real = api_admin.load_yaml
+
+    def held_load(text: str) -> Any:
+        seen["released_by_healthz"] = released.wait(timeout=20)
+        seen["on_loop_thread"] = threading.current_thread() is threading.main_thread()
+        return real(text)
+
+    monkeypatch.setattr(api_admin, "load_yaml", held_load)
+    put = asyncio.create_task(put_config(api, nested_yaml_flow(), "application/yaml"))
+    async with api.client.get("/healthz") as resp:
+        assert resp.status == 200
+    released.set()
+    status, answer = await asyncio.wait_for(put, 30)
+    assert seen == {"released_by_healthz": True, "on_loop_thread": False}
+    assert (status, answer["error"]["code"]) == (400, "invalid_yaml")
