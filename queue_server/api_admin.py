@@ -627,5 +627,6 @@ async def list_users(request: web.Request) -> web.Response:
     who = await principal(request)
     who.require("admin", ALL_OFFICES)
     users = await sessions.state(request).users.list()
-    return json_response({"users": [{**u.public(), "disabled": u.disabled} for u in users]})
+    return json_response({"users": [{**u.public(), "disabled": u.disabled, "log_id": u.log_id}
+                                  for u in users]})
 

@@ -234,8 +234,9 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
         elif args.user_cmd == "list":
             for user in await users.list():
                 state = "disabled" if user.disabled else "active"
+                # The log id: how the logs name this account.
                 print(f"{user.name:24} {user.role:8} {','.join(user.offices):30} {state:8} "
-                      f"{user.display_name}")
+                      f"{user.log_id:14} {user.display_name}")
         elif args.user_cmd in ("disable", "enable"):
             user = await users.set_disabled(args.name, args.user_cmd == "disable")
             ended = await sessions.revoke_user(user.name) if args.user_cmd == "disable" else 0
