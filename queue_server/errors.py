@@ -17,6 +17,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "not_found": (404, "No such resource."),
     "method_not_allowed": (405, "Method not allowed on this resource."),
     "payload_too_large": (413, "The request body is too large."),
+    "headers_too_large": (431, "A request header is too large."),
+    "request_timeout": (408, "The request was not received in time."),
     "unsupported_media_type": (415, "Send the request body as application/json."),
     "unknown_office": (404, "No such office."),
     "unknown_service": (404, "No such service in this office."),

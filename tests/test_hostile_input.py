@@ -5,12 +5,21 @@ echoed back or logged."""
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
-from tests.servers import AppHarness
+from queue_server import http_server
+from queue_server.app import create_app
+from queue_server.settings import Settings
+from tests.conftest import small_office
+from tests.servers import AppHarness, ServerProcess, app_harness, free_port
 
 # Every prefix a page package serves files under (queue_server.pages.add_static).
 STATIC_PREFIXES = {"/static/queue", "/static/ticket", "/static/ticket-i18n", "/static/lobby",
@@ -167,3 +176,122 @@ async def test_config_is_parsed_off_the_event_loop(api: AppHarness,
     status, answer = await asyncio.wait_for(put, 30)
     assert seen == {"released_by_healthz": True, "on_loop_thread": False}
     assert (status, answer["error"]["code"]) == (400, "invalid_yaml")
+
+
+# --- malformed requests: JSON answers, nothing of the request echoed or logged -----------
+
+SECRET = "S3CRETmg_" + "k" * 24  # what a session id or token looks like in a header
+
+
+async def raw_exchange(port: int, data: bytes) -> bytes:
+    """Send `data` on a fresh connection; everything the server answers
+    until it closes the connection."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(data)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), 30)  # a bound for the test only
+    finally:
+        writer.close()
+
+
+def split_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:])}
+    return int(lines[0].split()[1]), headers, body
+
+
+HOSTILE_HEADS = {
+    "long cookie": (b"GET /healthz HTTP/1.1\r\nHost: x\r\nCookie: mg_session="
+                    + SECRET.encode() * 400 + b"\r\n\r\n"),
+    "long bearer": (b"POST /api/v1/offices/x/tickets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                    + SECRET.encode() * 400 + b"\r\nContent-Length: 0\r\n\r\n"),
+    "long request line": b"GET /t/" + SECRET.encode() * 400 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    "long header name": b"GET / HTTP/1.1\r\nHost: x\r\nX-" + SECRET.encode() * 400 + b": 1\r\n\r\n",
+    "bad header": b"GET / HTTP/1.1\r\nHost: x\r\nCookie" + SECRET.encode() + b"\r\n\r\n",
+}
+
+
+def assert_clean_refusal(raw: bytes, case: str) -> None:
+    status, headers, body = split_response(raw)
+    assert status in (400, 431), (case, raw[:300])
+    assert headers["content-type"].startswith("application/json"), (case, headers)
+    error = json.loads(body)["error"]
+    assert error["code"] in ("bad_request", "headers_too_large") and error["message"], error
+    assert SECRET[:12].encode() not in raw, (case, raw[:500])
+
+
+async def test_malformed_requests_get_json_and_nothing_is_echoed_or_logged(
+        redis: Redis, clean_tenant: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    app = create_app(Settings(tenant=clean_tenant), redis=redis)
+    port = free_port()
+    runner = await http_server.start(app, "127.0.0.1", port)
+    try:
+        for case, data in HOSTILE_HEADS.items():
+            assert_clean_refusal(await raw_exchange(port, data), case)
+        # Requests with headers under the limit are served as before.
+        status, _, body = split_response(await raw_exchange(
+            port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\nCookie: a="
+            + b"b" * 4000 + b"\r\n\r\n"))
+        assert (status, json.loads(body)) == (200, {"status": "ok"})
+    finally:
+        await runner.cleanup()
+    formatter = logging.Formatter()
+    logged = "\n".join(formatter.format(r) + repr(r.__dict__) for r in caplog.records)
+    assert SECRET[:12] not in logged
+    assert any(r.getMessage() == "malformed request refused" for r in caplog.records)
+
+
+async def test_madoguchi_serve_refuses_long_headers_without_echo_or_log(
+        redis_url: str, clean_tenant: str, tmp_path: Path) -> None:
+    """The same through `madoguchi serve` (its own runner), its log included."""
+    server = ServerProcess(redis_url, clean_tenant, tmp_path)
+    server.env["MADOGUCHI_LOG_LEVEL"] = "DEBUG"
+    await server.start()
+    try:
+        for case in ("long cookie", "long bearer"):
+            assert_clean_refusal(await raw_exchange(server.port, HOSTILE_HEADS[case]), case)
+    finally:
+        assert await server.stop() == 0
+    log = server.log()
+    assert "malformed request refused" in log and SECRET[:12] not in log
+
+
+# --- slow clients: read timeouts for the head and the body -------------------------------
+
+@pytest.fixture
+async def impatient(redis: Redis, tenant: str) -> AsyncIterator[AppHarness]:
+    settings = Settings(tenant=tenant, header_timeout_seconds=0.5, body_timeout_seconds=0.5)
+    async with app_harness(redis, tenant, small_office(), settings=settings) as harness:
+        yield harness
+
+
+async def test_a_body_that_does_not_arrive_is_answered_408(impatient: AppHarness) -> None:
+    """Content-Length 60000 and 11 bytes sent: 408 and a closed connection
+    once the body timeout has passed, not a connection held for minutes."""
+    auth = (await impatient.auth("kiosk"))["Authorization"]
+    for path in (impatient.path("/tickets"), "/api/v1/offices/testoffice/bookings", "/login"):
+        head = (f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n"
+                "Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n")
+        raw = await raw_exchange(impatient.client.port, head.encode() + b'{"service":')
+        status, headers, body = split_response(raw)
+        assert status == 408, (path, raw[:300])
+        assert json.loads(body)["error"]["code"] == "request_timeout"
+        assert headers.get("connection", "").lower() == "close"
+
+
+async def test_a_head_that_does_not_arrive_closes_the_connection(
+        impatient: AppHarness) -> None:
+    for partial in (b"", b"GET /healthz HTTP/1.1\r\nHost: x\r\n", b"GET /heal"):
+        # raw_exchange returns when the server closes the connection.
+        assert await raw_exchange(impatient.client.port, partial) == b""
+
+
+async def test_the_timeouts_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MADOGUCHI_HEADER_TIMEOUT_SECONDS", "7.5")
+    monkeypatch.setenv("MADOGUCHI_BODY_TIMEOUT_SECONDS", "12")
+    settings = Settings.from_env()
+    assert (settings.header_timeout_seconds, settings.body_timeout_seconds) == (7.5, 12.0)
+    assert (Settings().header_timeout_seconds, Settings().body_timeout_seconds) == (60.0, 60.0)
