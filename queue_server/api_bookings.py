@@ -115,8 +115,8 @@ async def change_booking(request: web.Request) -> web.Response:
 async def booking_check_in(request: web.Request) -> web.Response:
     body = await parse(request, m.Presence)
     with unknown_ticket("unknown_booking"):
-        ticket = await ctx(request).bookings.check_in_by_token(booking_token(request),
-                                                              body.presence_code)
+        ticket = await ctx(request).bookings.check_in_by_token(
+            booking_token(request), body.presence_code, client=client_ip(request))
     return json_response(ticket, status=201)
 
 
@@ -140,7 +140,7 @@ async def check_in(request: web.Request) -> web.Response:
         # no presence code. A smartphone must type the one on the display.
         presence = None if who is not None else (body.presence_code or "")
         ticket = await app.bookings.check_in_by_token(body.booking_token, presence,
-                                                      body.lang or "")
+                                                      body.lang or "", client_ip(request))
     else:
         if who is None:
             raise MadoguchiError("unauthorized")
@@ -211,5 +211,5 @@ async def sms_list(request: web.Request) -> web.Response:
 async def arrive(request: web.Request) -> web.Response:
     body = await parse(request, m.Presence)
     with unknown_ticket():
-        return json_response(await ctx(request).bookings.arrive(ticket_id(request),
-                                                               body.presence_code))
+        return json_response(await ctx(request).bookings.arrive(
+            ticket_id(request), body.presence_code, client_ip(request)))

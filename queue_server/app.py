@@ -53,8 +53,11 @@ HTTP_CODES = {
 
 
 def _error(exc: MadoguchiError) -> web.Response:
-    return web.Response(text=json.dumps(exc.body(), ensure_ascii=False), status=exc.status,
-                        content_type="application/json")
+    response = web.Response(text=json.dumps(exc.body(), ensure_ascii=False), status=exc.status,
+                            content_type="application/json")
+    if "retry_after" in exc.details:  # a pause (429): when to try again, in seconds
+        response.headers["Retry-After"] = str(int(exc.details["retry_after"]))
+    return response
 
 
 @web.middleware

@@ -65,6 +65,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "too_late": (409, "The check-in time for this booking has passed."),
     "not_remote": (409, "This ticket is already in the line at the office."),
     "presence_required": (403, "Enter the check-in code shown on the lobby screen."),
+    "presence_locked": (429, "Too many wrong check-in codes; wait a few minutes "
+                        "(Retry-After) or ask at the reception."),
     # Accounts, login and sessions (queue_server.users, .sessions, .login_pages).
     "login_failed": (401, "The login name or the password is wrong."),
     "login_locked": (429, "Too many failed logins: this login name is locked for a while."),
