@@ -115,8 +115,8 @@ async def change_booking(request: web.Request) -> web.Response:
 async def booking_check_in(request: web.Request) -> web.Response:
     body = await parse(request, m.Presence)
     with unknown_ticket("unknown_booking"):
-        ticket = await ctx(request).bookings.check_in_by_token(booking_token(request),
-                                                              body.presence_code)
+        ticket = await ctx(request).bookings.check_in_by_token(
+            booking_token(request), body.presence_code, client=client_ip(request))
     return json_response(ticket, status=201)
 
 
@@ -125,6 +125,11 @@ async def check_in(request: web.Request) -> web.Response:
     """Kiosk/staff: {phone, code?} or {code}. Smartphone: {booking_token,
     presence_code} (the code on the lobby display proves presence)."""
     app, office = await known_office(request)
+    # Who asks is checked before what they send: a token or session must be
+    # good for this office whatever the body says.
+    who = await optional_principal(request)
+    if who is not None:
+        who.require("issue_ticket", office)
     body = await parse(request, m.CheckIn)
     if body.booking_token:
         if not re.fullmatch(BOOKING_TOKEN, body.booking_token) or (
@@ -133,14 +138,12 @@ async def check_in(request: web.Request) -> web.Response:
             raise MadoguchiError("unknown_booking")
         # A kiosk (or staff) scanning the booking's QR is in the lobby itself:
         # no presence code. A smartphone must type the one on the display.
-        who = await optional_principal(request)
-        if who is not None:
-            who.require("issue_ticket", office)
         presence = None if who is not None else (body.presence_code or "")
         ticket = await app.bookings.check_in_by_token(body.booking_token, presence,
-                                                      body.lang or "")
+                                                      body.lang or "", client_ip(request))
     else:
-        (await principal(request)).require("issue_ticket", office)
+        if who is None:
+            raise MadoguchiError("unauthorized")
         ticket = await app.bookings.check_in(office, phone=body.phone, code=body.code,
                                              lang=body.lang or "")
     return json_response(ticket, status=201)
@@ -208,5 +211,5 @@ async def sms_list(request: web.Request) -> web.Response:
 async def arrive(request: web.Request) -> web.Response:
     body = await parse(request, m.Presence)
     with unknown_ticket():
-        return json_response(await ctx(request).bookings.arrive(ticket_id(request),
-                                                               body.presence_code))
+        return json_response(await ctx(request).bookings.arrive(
+            ticket_id(request), body.presence_code, client_ip(request)))

@@ -58,12 +58,12 @@ async def print_ticket(request: web.Request) -> web.Response:
     tid = ticket_id(request)
     office = office_of_ticket(tid)
     who = await principal(request)
+    # Who asks is checked before what they send.
+    who.require("issue_ticket" if who.role == "kiosk" else "ticket_admin", office)
     body = await parse(request, m.PrintRequest)
     if who.role == "kiosk":
-        who.require("issue_ticket", office)
         kiosk, reprint = who.token_id, False
     else:
-        who.require("ticket_admin", office)
         if body.kiosk is None:
             raise MadoguchiError("validation_failed", "Say which kiosk prints: {\"kiosk\": id}.")
         kiosk, reprint = body.kiosk, True

@@ -24,6 +24,7 @@ from . import (
     api_stats,
     card_relay,
     dashboard_pages,
+    http_server,
     jobs,
     login_pages,
     openapi,
@@ -52,8 +53,11 @@ HTTP_CODES = {
 
 
 def _error(exc: MadoguchiError) -> web.Response:
-    return web.Response(text=json.dumps(exc.body(), ensure_ascii=False), status=exc.status,
-                        content_type="application/json")
+    response = web.Response(text=json.dumps(exc.body(), ensure_ascii=False), status=exc.status,
+                            content_type="application/json")
+    if "retry_after" in exc.details:  # a pause (429): when to try again, in seconds
+        response.headers["Retry-After"] = str(int(exc.details["retry_after"]))
+    return response
 
 
 @web.middleware
@@ -115,7 +119,12 @@ def create_app(settings: Settings, redis: Redis | None = None,
     """The web app. Without `redis` it connects on start-up (starting the
     embedded Redis when REDIS_URL is unset) and disconnects on clean-up.
     `clock`: the time the engine, bookings and SMS run on (tests move it)."""
-    app = web.Application(middlewares=[errors_and_logs], client_max_size=settings.max_body_bytes)
+    app = web.Application(
+        middlewares=[errors_and_logs, http_server.body_deadline(settings.body_timeout_seconds)],
+        client_max_size=settings.max_body_bytes,
+        # Also the header-read timeout: a connection without a whole request
+        # head in this time is closed (queue_server.http_server).
+        handler_args={"keepalive_timeout": settings.header_timeout_seconds})
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with connect(settings, redis) as client:

@@ -22,6 +22,22 @@ from .sms_outbox import DEFAULT_EXPIRY_SECONDS, SMS_ARGC, SmsOutbox
 
 MAX_RANGE_DAYS = 31
 PRESENCE_PERIOD_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class PresenceLimits:
+    """How many wrong lobby codes before a pause (presence_check.lua). Two
+    codes of 10,000 are valid at any time: with 5 tries a pause, pauses of
+    5, 10, 20, 40 and then 60 minutes, one booking or ticket gets about 130
+    guesses a day (a 2-3 % chance), where 733 unlimited tries in 0.3 s found
+    the code. The address limit is higher: a lobby's Wi-Fi or a carrier's
+    NAT puts many honest phones behind one address."""
+
+    per_subject: int = 5
+    per_address: int = 20
+    first_pause_seconds: int = 300
+    longest_pause_seconds: int = 3600
+    remember_seconds: int = 3600
 NOTIFY_BATCH = 40  # message ids handed to one remote_notify run
 PURGE_BATCH = 500
 
@@ -44,12 +60,14 @@ class Booked:
 
 
 class Bookings:
-    def __init__(self, engine: Engine, secret: bytes, sms: SmsOutbox | None = None) -> None:
+    def __init__(self, engine: Engine, secret: bytes, sms: SmsOutbox | None = None,
+                 presence_limits: PresenceLimits | None = None) -> None:
         """`sms`: the outbox when SMS sending is configured; without it no
         message is queued (the booking says so)."""
         self.engine = engine
         self.secret = secret
         self.sms = sms
+        self.presence_limits = presence_limits or PresenceLimits()
 
     def _sms(self, office: Office, to: str, kind: str, lang: str, params: dict[str, Any],
              ref: str, *, not_before: float | None = None, expires_at: float | None = None
@@ -318,13 +336,14 @@ class Bookings:
         ticket["booking"] = self._booking(office, view["booking"])
         return ticket
 
-    async def check_in_by_token(self, token: str, presence: str | None, lang: str = ""
-                                ) -> dict[str, Any]:
+    async def check_in_by_token(self, token: str, presence: str | None, lang: str = "",
+                                client: str = "") -> dict[str, Any]:
         """`presence`: the lobby code typed on a smartphone; None when a kiosk
-        or staff device (itself in the lobby) scanned the booking's QR."""
+        or staff device (itself in the lobby) scanned the booking's QR.
+        `client`: the sender's address (wrong codes are limited per address)."""
         office_id = office_of_token(token)
         if presence is not None:
-            self.verify_presence(office_id, presence)
+            await self.check_presence(office_id, token, presence, client)
         booking = await self.view(token)
         return await self.check_in(office_id, booking_id=booking["id"], lang=lang)
 
@@ -345,13 +364,26 @@ class Bookings:
         code = f"{int.from_bytes(mac.digest()[:4], 'big') % 10_000:04d}"
         return code, (period + 1) * PRESENCE_PERIOD_SECONDS
 
-    def verify_presence(self, office_id: str, presence: str) -> None:
+    async def check_presence(self, office_id: str, subject: str, presence: str,
+                             client: str) -> None:
+        """The lobby code typed for `subject` (a booking token or a ticket id),
+        checked and counted in one step (presence_check.lua): presence_required
+        (403) for a wrong one, presence_locked (429, retry_after) after too
+        many for this booking or ticket or from this address."""
+        office = await self.engine.office(office_id)
         now = self.engine.clock()
+        keys = self.engine.keys(office.id)
+        limits = self.presence_limits
         # The code just replaced still counts, for whoever read it a moment ago.
-        valid = {self.presence_code(office_id, now)[0],
-                 self.presence_code(office_id, now - PRESENCE_PERIOD_SECONDS)[0]}
-        if not any(hmac.compare_digest(presence, v) for v in valid):
-            raise MadoguchiError("presence_required")
+        await self.engine.run_script(
+            office, "presence_check", presence,
+            self.presence_code(office.id, now)[0],
+            self.presence_code(office.id, now - PRESENCE_PERIOD_SECONDS)[0],
+            keys.presence_tries("s", _digest32(subject)),
+            keys.presence_tries("a", _digest32(client or "unknown")),
+            limits.per_subject, limits.per_address, limits.first_pause_seconds * 1000,
+            limits.longest_pause_seconds * 1000, limits.remember_seconds * 1000,
+        )
 
     # -- today's virtual queue -------------------------------------------
 
@@ -411,11 +443,16 @@ class Bookings:
         result = await self.engine.run_script(office, "purge_personal", PURGE_BATCH)
         return int(result["purged"])
 
-    async def arrive(self, ticket_id: str, presence: str) -> dict[str, Any]:
+    async def arrive(self, ticket_id: str, presence: str, client: str = "") -> dict[str, Any]:
         office = await self.engine.office(ticket_id.partition(".")[0])
-        self.verify_presence(office.id, presence)
+        await self.check_presence(office.id, ticket_id, presence, client)
         view = await self.engine.run_script(office, "arrive", ticket_id)
         return self.engine.ticket_dict(office, view)
+
+
+def _digest32(text: str) -> str:
+    """Key material for a capability or an address, never the thing itself."""
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _day_fields(day: calendar.Day) -> dict[str, Any]:

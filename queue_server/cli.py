@@ -15,10 +15,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
 from redis.asyncio import Redis
 
-from . import logs
+from . import http_server, logs
 from .auth import ALL_OFFICES, ROLES, USER_ROLES, Tokens
 from .connections import connect
 from .engine import Engine
@@ -63,7 +62,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     tune_gc()
     # uvloop: the same asyncio API, measurably less CPU per request and per
     # websocket write (bench/http_tickets.py, bench/fanout.py).
-    web.run_app(create_app(settings), host=args.host or settings.host,
+    http_server.run_app(create_app(settings), host=args.host or settings.host,
                 port=args.port or settings.port, access_log=None, print=None,
                 loop=uvloop.new_event_loop())
     return 0
@@ -234,8 +233,9 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
         elif args.user_cmd == "list":
             for user in await users.list():
                 state = "disabled" if user.disabled else "active"
+                # The log id: how the logs name this account.
                 print(f"{user.name:24} {user.role:8} {','.join(user.offices):30} {state:8} "
-                      f"{user.display_name}")
+                      f"{user.log_id:14} {user.display_name}")
         elif args.user_cmd in ("disable", "enable"):
             user = await users.set_disabled(args.name, args.user_cmd == "disable")
             ended = await sessions.revoke_user(user.name) if args.user_cmd == "disable" else 0

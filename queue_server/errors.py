@@ -17,6 +17,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "not_found": (404, "No such resource."),
     "method_not_allowed": (405, "Method not allowed on this resource."),
     "payload_too_large": (413, "The request body is too large."),
+    "headers_too_large": (431, "A request header is too large."),
+    "request_timeout": (408, "The request was not received in time."),
     "unsupported_media_type": (415, "Send the request body as application/json."),
     "unknown_office": (404, "No such office."),
     "unknown_service": (404, "No such service in this office."),
@@ -63,6 +65,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "too_late": (409, "The check-in time for this booking has passed."),
     "not_remote": (409, "This ticket is already in the line at the office."),
     "presence_required": (403, "Enter the check-in code shown on the lobby screen."),
+    "presence_locked": (429, "Too many wrong check-in codes; wait a few minutes "
+                        "(Retry-After) or ask at the reception."),
     # Accounts, login and sessions (queue_server.users, .sessions, .login_pages).
     "login_failed": (401, "The login name or the password is wrong."),
     "login_locked": (429, "Too many failed logins: this login name is locked for a while."),

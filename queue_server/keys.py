@@ -67,6 +67,12 @@ class OfficeKeys:
         """All tickets issued on one business day (for stats and purging)."""
         return self.k(f"day:{day}")
 
+    def presence_tries(self, kind: str, digest: str) -> str:
+        """Wrong lobby codes of one booking or ticket (`kind` "s") or one
+        client address ("a"), by a digest (never the capability or the
+        address itself): hash of fails, pauses, until (presence_check.lua)."""
+        return self.k(f"pt:{kind}:{digest}")
+
 
 def token_key(tenant: str, token_hash: str) -> str:
     return f"mg:{{{tenant}}}:token:{token_hash}"

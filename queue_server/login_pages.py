@@ -199,7 +199,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
         check_csrf(request, ready.settings, session, fields.get(CSRF_FIELD))
         await ready.sessions.delete(session)
         forget_current(request)
-        log.info("logout", extra={"user": user.name})
+        log.info("logout", extra={"user_id": user.log_id})
     response = (json_answer({"ok": True}) if wants_json(request)
                 else redirect(f"{LOGIN_PATH}?bye=1"))
     clear_cookie(response, ready.settings)
@@ -238,7 +238,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     # Whoever else holds a session of this account (a stolen one, another
     # PC) is logged out; this browser stays in.
     ended = await ready.sessions.revoke_user(user.name, keep=session)
-    log.info("other sessions ended", extra={"user": user.name, "sessions": ended})
+    log.info("other sessions ended", extra={"user_id": user.log_id, "sessions": ended})
     if wants_json(request):
         return json_answer({"ok": True, "ended_sessions": ended})
     return redirect(f"{PASSWORD_PATH}?done=1")

@@ -148,12 +148,13 @@ def document() -> dict[str, Any]:
             "leaves it unchanged)", [BOOKING], {"200": "booking"}, body=m.ChangeBooking,
             errors=(400, 404, 409, 422))},
         "/api/v1/bookings/{token}/check-in": {"post": _op(
-            "Check in from the smartphone with the code on the lobby display", [BOOKING],
-            {"201": "the ticket"}, body=m.Presence, errors=(400, 403, 404, 409))},
+            "Check in from the smartphone with the code on the lobby display (429 "
+            "presence_locked with Retry-After after too many wrong codes)", [BOOKING],
+            {"201": "the ticket"}, body=m.Presence, errors=(400, 403, 404, 409, 429))},
         "/api/v1/offices/{office}/check-in": {"post": _op(
             "Check in a booking: kiosk/staff {phone, code?}, {code} or a scanned "
             "{booking_token}; smartphone {booking_token, presence_code}", [OFFICE],
-            {"201": "the ticket"}, body=m.CheckIn, auth=True, errors=(400, 404, 409))},
+            {"201": "the ticket"}, body=m.CheckIn, auth=True, errors=(400, 404, 409, 429))},
         "/api/v1/offices/{office}/checkin-code": {"get": _op(
             "The rotating presence code for the lobby display, with the URL and QR (SVG) of "
             "the lobby check-in page", [OFFICE], {"200": "code, changes_at, url, qr_svg"},
@@ -170,8 +171,9 @@ def document() -> dict[str, Any]:
             [OFFICE], {"201": "the ticket with come_back_by"}, body=m.JoinQueue,
             errors=(400, 404, 409, 429))},
         "/api/v1/tickets/{ticket_id}/arrive": {"post": _op(
-            "A remote ticket arrives (code on the lobby display)", [TICKET], {"200": "ticket"},
-            body=m.Presence, errors=(400, 403, 404, 409))},
+            "A remote ticket arrives (code on the lobby display; 429 presence_locked with "
+            "Retry-After after too many wrong codes)", [TICKET], {"200": "ticket"},
+            body=m.Presence, errors=(400, 403, 404, 409, 429))},
         "/api/v1/tickets/{ticket_id}/qr.svg": {"get": _op(
             "QR code (SVG) of the ticket's smartphone page /t/{ticket_id}", [TICKET],
             {"200": "image/svg+xml"})},

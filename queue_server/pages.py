@@ -62,9 +62,16 @@ def add_static(app: web.Application, prefix: str, root: Path, name: str) -> None
     root = root.resolve()
 
     async def static_file(request: web.Request) -> web.StreamResponse:
-        target = (root / request.match_info["path"]).resolve()
+        try:
+            target = (root / request.match_info["path"]).resolve()
+        except (ValueError, OSError):  # a NUL byte, a name too long, a symlink loop
+            raise web.HTTPNotFound() from None
         kind = CONTENT_TYPES.get(target.suffix)
-        if kind is None or not target.is_relative_to(root) or not target.is_file():
+        try:
+            found = kind is not None and target.is_relative_to(root) and target.is_file()
+        except (ValueError, OSError):
+            found = False
+        if not found:
             raise web.HTTPNotFound()
         response = web.FileResponse(target)
         response.headers["Content-Type"] = kind

@@ -12,6 +12,11 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
 @dataclass(frozen=True)
 class Settings:
     redis_url: str | None = None
@@ -22,6 +27,11 @@ class Settings:
     var_dir: Path = field(default_factory=lambda: Path("var"))
     secret_key: str = ""
     max_body_bytes: int = 64 * 1024
+    # A connection must send a whole request head within this (it is also how
+    # long an idle keep-alive connection stays open), and a request's body
+    # must have arrived this long after its head.
+    header_timeout_seconds: float = 60.0
+    body_timeout_seconds: float = 60.0
     stream_maxlen: int = 10_000
     log_level: str = "INFO"
     redis_max_connections: int = 200
@@ -54,6 +64,8 @@ class Settings:
             var_dir=Path(os.environ.get("MADOGUCHI_VAR_DIR", "var")),
             secret_key=os.environ.get("MADOGUCHI_SECRET_KEY", ""),
             max_body_bytes=_int("MADOGUCHI_MAX_BODY_BYTES", 64 * 1024),
+            header_timeout_seconds=_float("MADOGUCHI_HEADER_TIMEOUT_SECONDS", 60.0),
+            body_timeout_seconds=_float("MADOGUCHI_BODY_TIMEOUT_SECONDS", 60.0),
             stream_maxlen=_int("MADOGUCHI_STREAM_MAXLEN", 10_000),
             log_level=os.environ.get("MADOGUCHI_LOG_LEVEL", "INFO"),
             redis_max_connections=_int("MADOGUCHI_REDIS_MAX_CONNECTIONS", 200),

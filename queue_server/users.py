@@ -152,6 +152,16 @@ class User:
     updated: float
     password_hash: str = field(default="", repr=False)
 
+    @property
+    def log_id(self) -> str:
+        """How logs name this account: a login name is personal data (often
+        the person's own name), so logs carry this opaque id instead; an
+        administrator finds the account by it in the account list. Derived
+        from the name and the creation time, which only Redis holds, so a
+        list of likely names does not reveal whose it is."""
+        digest = hashlib.sha256(f"{self.name}\0{self.created!r}".encode()).hexdigest()
+        return "u_" + digest[:12]
+
     def public(self) -> dict[str, Any]:
         """What a page may show about the logged-in person."""
         return {"name": self.name, "display_name": self.display_name, "role": self.role,
@@ -258,8 +268,9 @@ class Users:
                 await pipe.execute()
             except WatchError as exc:
                 raise MadoguchiError("user_exists") from exc
-        log.info("account created", extra={"user": name, "role": role})
-        return await self.require(name)
+        user = await self.require(name)
+        log.info("account created", extra={"user_id": user.log_id, "role": role})
+        return user
 
     async def _update(self, name: str, fields: dict[str, str]) -> User:
         user = await self.require(name)
@@ -272,7 +283,7 @@ class Users:
         a session of a disabled account is refused at its next request anyway."""
         user = await self._update(name, {"disabled": "1" if disabled else "0"})
         log.info("account disabled" if disabled else "account enabled",
-                 extra={"user": user.name})
+                 extra={"user_id": user.log_id})
         return user
 
     async def set_role(self, name: str, role: str, offices: Iterable[str] = ()) -> User:
@@ -287,7 +298,7 @@ class Users:
         updated = await self._update(user.name, {"password": hashed,
                                                  "changed": repr(self.clock())})
         await self.throttle.clear(user.name)  # a new password lifts a lock-out
-        log.info("password changed", extra={"user": user.name})
+        log.info("password changed", extra={"user_id": user.log_id})
         return updated
 
     async def password_matches(self, user: User, password: str) -> bool:
@@ -315,12 +326,12 @@ class Users:
             if self.hasher.check_needs_rehash(user.password_hash):
                 await self.redis.hset(user_key(self.tenant, user.name), "password",
                                       await self._hash(password))
-                log.info("password rehashed", extra={"user": user.name})
+                log.info("password rehashed", extra={"user_id": user.log_id})
             return user
         until = await self.throttle.failed(name, ip)
         # Only known names are logged: an unknown one may be a password
         # typed into the wrong box.
-        log.warning("login failed", extra={"user": user.name if user else None,
+        log.warning("login failed", extra={"user_id": user.log_id if user else None,
                                            "known": user is not None, "locked": bool(until)})
         if until is not None:
             raise self.throttle.locked(until)
@@ -331,9 +342,9 @@ class Users:
         if user is None:
             raise MadoguchiError("login_failed")
         if user.disabled:
-            log.warning("login refused: account disabled", extra={"user": user.name})
+            log.warning("login refused: account disabled", extra={"user_id": user.log_id})
             raise MadoguchiError("account_disabled")
-        log.info("login", extra={"user": user.name, "role": user.role})
+        log.info("login", extra={"user_id": user.log_id, "role": user.role})
         return user
 
     async def confirm_password(self, name: str, password: str, ip: str) -> User:

@@ -500,7 +500,8 @@ async def test_audit_records_who_what_and_when(site: Site) -> None:
 async def test_accounts_list_is_for_admins(site: Site) -> None:
     users = (await site.admin.ok("GET", "/api/v1/admin/users"))["users"]
     assert {u["name"] for u in users} == {"admin1", "manager-a", "manager-b", "clerk-a"}
-    assert all(set(u) == {"name", "display_name", "role", "offices", "disabled"} for u in users)
+    assert all(set(u) == {"name", "display_name", "role", "offices", "disabled", "log_id"}
+               for u in users)
     assert (await site.manager_a.call("GET", "/api/v1/admin/users"))[0] == 403
 
 

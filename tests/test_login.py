@@ -452,5 +452,42 @@ async def test_logs_never_hold_the_password(site: Site,
     await site.login("clerk", "wrong wrong wrong")
     text = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert GOOD not in text and "wrong wrong wrong" not in text
-    assert any(r.name == "madoguchi.login" and getattr(r, "user", None) == "clerk"
+    clerk = await site.users.require("clerk")
+    assert any(r.name == "madoguchi.login" and getattr(r, "user_id", None) == clerk.log_id
                for r in caplog.records)
+
+
+async def test_logs_name_accounts_by_an_opaque_id(site: Site,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """A login name is often the person's own name: the login, logout,
+    failed-login, password and account lines carry the account's opaque id,
+    which the account list shows to administrators."""
+    name = "yamada.hanako"
+    caplog.set_level(logging.DEBUG)
+    user = await site.users.create(name, GOOD, "staff", [site.harness.office])
+    await site.login(name, "wrong wrong wrong")
+    login = await site.logged_in(name)
+    other = await site.logged_in(name)
+    changed = await site.send("POST", "/account/password",
+                              headers={**login.with_csrf(), "Accept": "application/json"},
+                              data={"current": GOOD, "new": NEW, "confirm": NEW})
+    assert changed.status == 200, changed.body
+    bye = await site.send("POST", "/logout", headers={**login.with_csrf(),
+                                                      "Accept": "application/json"})
+    assert bye.status == 200
+    await site.users.set_disabled(name, True)
+    await site.login(name, NEW)
+    assert other.cookie
+    records = [r for r in caplog.records if r.name == "madoguchi.login"]
+    messages = {r.getMessage() for r in records}
+    assert {"account created", "login failed", "login", "other sessions ended", "logout",
+            "password changed", "account disabled", "login refused: account disabled"
+            } <= messages, messages
+    for record in caplog.records:
+        text = f"{record.getMessage()} {record.__dict__}"
+        assert name not in text and "yamada" not in text, text
+    assert all(getattr(r, "user_id", None) == user.log_id for r in records), records
+    assert user.log_id.startswith("u_")
+    listed = await site.harness.ok("GET", "/api/v1/admin/users",
+                                   headers=await site.harness.auth("admin", "*"))
+    assert {u["name"]: u["log_id"] for u in listed["users"]}[name] == user.log_id

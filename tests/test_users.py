@@ -267,10 +267,10 @@ async def test_new_password_lifts_the_lock(users: Users, clock: ManualClock) -> 
     await raises("login_failed", users.login("clerk", GOOD, IP))
 
 
-async def test_logs_name_the_account_never_the_password(
+async def test_logs_name_the_account_by_its_opaque_id_never_the_password(
         users: Users, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="madoguchi.login")
-    await users.create("clerk", GOOD, "staff", ["testoffice"])
+    clerk = await users.create("clerk", GOOD, "staff", ["testoffice"])
     await users.login("clerk", GOOD, IP)
     with pytest.raises(MadoguchiError):
         await users.login("clerk", OTHER, IP)
@@ -279,9 +279,10 @@ async def test_logs_name_the_account_never_the_password(
     records = [r for r in caplog.records if r.name == "madoguchi.login"]
     text = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in records)
     assert GOOD not in text and OTHER not in text and IP not in text
-    outcomes = [(r.getMessage(), getattr(r, "user", "-")) for r in records]
-    assert ("login", "clerk") in outcomes
-    assert ("login failed", "clerk") in outcomes and ("login failed", None) in outcomes
+    assert "clerk" not in text  # the login name is personal data
+    outcomes = [(r.getMessage(), getattr(r, "user_id", "-")) for r in records]
+    assert ("login", clerk.log_id) in outcomes
+    assert ("login failed", clerk.log_id) in outcomes and ("login failed", None) in outcomes
 
 
 # --- sessions
@@ -431,6 +432,7 @@ async def test_user_commands(in_process_cli: str, redis: Redis,
     rows = {line.split()[0]: line.split() for line in out.splitlines()}
     assert rows["root"][1:4] == ["admin", "*", "active"]
     assert rows["hanako"][1:4] == ["staff", "testoffice,second", "active"]
+    assert rows["hanako"][4] == hanako.log_id
     assert GOOD not in out and OTHER not in out and "argon2" not in out
 
     sessions = Sessions(redis, tenant)

@@ -31,6 +31,7 @@ const ERROR_KEYS = {
   "too_early": "error.too_early",
   "too_late": "error.too_late",
   "presence_required": "error.presence_required",
+  "presence_locked": "error.presence_locked",
   "unknown_ticket": "error.unknown_ticket",
   "walk_in_not_allowed": "error.walk_in_not_allowed",
   "not_remote": "error.not_remote",

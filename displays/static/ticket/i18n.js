@@ -11,6 +11,7 @@ import { createI18n } from "/static/queue/common/i18n.js";
 const ERROR_KEYS = {
   "validation_failed": "error.validation_failed",
   "presence_required": "error.presence_required",
+  "presence_locked": "error.presence_locked",
   "not_remote": "error.not_remote",
   "in_service": "error.in_service",
   "already_finished": "error.already_finished",
