@@ -68,6 +68,7 @@ async def test_board_shows_booking_names_to_staff_only(redis: Redis, tenant: str
         board = await api.ok("GET", path, role="staff")
         (waiting,) = board["queue"]
         assert waiting["booking"]["name"] == "山田 花子" and waiting["channel"] == "online"
+        clock.now = datetime(2026, 11, 30, 9, tzinfo=JST).timestamp()  # early: waits for 9:00
         await api.act("1", "call-next")
         board = await api.ok("GET", path, role="staff")
         assert board["current"]["booking"]["name"] == "山田 花子" and board["queue"] == []
