@@ -150,12 +150,24 @@ class BasicFour:
         except ValueError:
             return None
 
-    def as_json(self) -> dict[str, str]:
+    def birth_iso(self) -> str:
+        """The birth date as precisely as the card knows it: YYYY-MM-DD, or
+        YYYY-MM / YYYY when the day or month is 00 (the server's prefill
+        takes exactly these); the card's own text when it is neither."""
         born = self.birth()
+        if born:
+            return born.isoformat()
+        y, m, d = self.birth_date[:4], self.birth_date[4:6], self.birth_date[6:8]
+        if m == "00" and y.isdigit():
+            return y
+        if d == "00" and y.isdigit() and m.isdigit() and 1 <= int(m) <= 12:
+            return f"{y}-{m}"
+        return self.birth_date
+
+    def as_json(self) -> dict[str, str]:
         return {"name": self.name, "family_name": self.family_name,
                 "given_name": self.given_name, "address": self.address,
-                "birth_date": born.isoformat() if born else self.birth_date,
-                "sex": self.sex}
+                "birth_date": self.birth_iso(), "sex": self.sex}
 
 
 # --- The guard on every APDU.

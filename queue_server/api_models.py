@@ -3,9 +3,11 @@ give the OpenAPI document its schemas, so the two cannot drift."""
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .office_config import ID_PATTERN
 
@@ -73,14 +75,48 @@ class PrintRequest(Body):
                               description="Staff: the kiosk (token id) whose printer reprints")
 
 
+BIRTH_ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+BIRTH_CARD = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+
+
+def birth_date(value: str) -> str:
+    """A birth date as precise as it is known: "YYYY-MM-DD", "YYYY-MM" or
+    "YYYY" ("" = none). Some residence-card holders' My Number cards carry
+    00 for an unknown month or day (YYYYMMDD as the card stores it): the
+    known part is kept. Anything else, or a day that does not exist, is
+    refused."""
+    if value == "":
+        return value
+    match = BIRTH_ISO.match(value) or BIRTH_CARD.match(value)
+    if match is None:
+        raise ValueError("birth_date is YYYY-MM-DD, YYYY-MM or YYYY")
+    year, month, day = match.groups()
+    if month in (None, "00"):
+        return year  # a day without its month says nothing
+    if not 1 <= int(month) <= 12:
+        raise ValueError("birth_date has no such month")
+    if day in (None, "00"):
+        return f"{year}-{month}"
+    date(int(year), int(month), int(day))  # ValueError for 02-30 and the like
+    return f"{year}-{month}-{day}"
+
+
 class Prefill(Body):
     """The four basic attributes read from the My Number card at the kiosk
     (never the My Number itself), for the clerk's application form."""
 
     name: str = Field(min_length=1, max_length=100)
     address: str = Field(default="", max_length=300)
-    birth_date: str = Field(default="", pattern=r"^(\d{4}-\d{2}-\d{2})?$")
+    birth_date: str = Field(
+        default="", max_length=10,
+        description="YYYY-MM-DD, or YYYY-MM / YYYY when the card lacks the day or month "
+                    "(the card's YYYYMMDD with 00 for unknown parts is also taken)")
     sex: str = Field(default="", pattern=r"^[129]?$")
+
+    @field_validator("birth_date")
+    @classmethod
+    def _partial_birth_date(cls, value: str) -> str:
+        return birth_date(value)
 
 
 class ChangeBooking(Body):
