@@ -748,13 +748,19 @@ function cardFailure(error) {
   if (code === "wrong_pin" && tries !== null && tries <= 1) {
     // The next try would be the last: the kiosk never uses it (the agent
     // would refuse it anyway). The counter can help, and reset the PIN.
-    return { title: "card.last_try_title", text: "card.last_try", retry: null };
+    // The PIN was wrong all the same: the title says so.
+    return { title: "card.wrong_pin_title", text: "card.last_try", retry: null };
   }
   switch (code) {
     case "wrong_pin":
-      return tries === null
-        ? { title: "card.wrong_pin_title", text: "card.wrong_pin", retry: "pin" }
-        : { title: "card.wrong_pin_title", text: "card.wrong_pin_tries", params: { n: tries },
+      // What is left *here*: the card's tries less the last one, which the
+      // kiosk never spends (two left on the card = one more here).
+      if (tries === null) {
+        return { title: "card.wrong_pin_title", text: "card.wrong_pin", retry: "pin" };
+      }
+      return tries === 2
+        ? { title: "card.wrong_pin_title", text: "card.wrong_pin_one_more", retry: "pin" }
+        : { title: "card.wrong_pin_title", text: "card.wrong_pin_tries", params: { n: tries - 1 },
           retry: "pin" };
     case "last_try_protected":
       return { title: "card.last_try_title", text: "card.last_try", retry: null };
