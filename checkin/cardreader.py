@@ -432,6 +432,32 @@ def list_readers(scard: ModuleType | None = None) -> list[str]:
         context.release()
 
 
+def reader_status(*, reader: str | None = None, scard: Any = None) -> None:
+    """Is a reader there and free to read a card? Returns, or raises NoReader
+    (no such reader, or pcscd not running) or ReaderBusy (another program
+    holds the card in every matching reader). Touches no card: the state
+    comes from pcscd (SCardGetStatusChange without waiting)."""
+    context = _Context(scard or _scard())
+    sc = context.sc
+    try:
+        names = [n for n in context.readers() if reader is None or n.startswith(reader)]
+        if not names:
+            raise NoReader("no card reader" + (f" named {reader!r}" if reader else ""))
+        hr, states = sc.SCardGetStatusChange(
+            context.handle, 0, [(name, sc.SCARD_STATE_UNAWARE) for name in names])
+        if hr not in (sc.SCARD_S_SUCCESS, sc.SCARD_E_TIMEOUT):
+            raise NoReader("reader state unknown: " + sc.SCardGetErrorMessage(hr))
+        gone = sc.SCARD_STATE_UNKNOWN | sc.SCARD_STATE_UNAVAILABLE
+        held = sc.SCARD_STATE_EXCLUSIVE | sc.SCARD_STATE_INUSE
+        usable = [event for _name, event, _atr in states if not event & gone]
+        if not usable:
+            raise NoReader("the reader is not available")
+        if all(event & held for event in usable):
+            raise ReaderBusy("another program is using the card")
+    finally:
+        context.release()
+
+
 def read_basic_four(pin: str, *, reader: str | None = None, wait_seconds: float = 10.0,
                     scard: Any = None) -> BasicFour:
     """Read the four basic attributes with the citizen's PIN (blocking: run

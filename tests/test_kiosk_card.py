@@ -39,7 +39,15 @@ from tests.browser import audit, chromium, tab_to
 from tests.conftest import ManualClock
 from tests.fake_printer import FakePrinter
 from tests.servers import AppHarness, app_harness
-from tests.test_card_relay import PERSON, PIN, FakeCard, _no_listener, agent_running, eventually
+from tests.test_card_relay import (
+    PERSON,
+    PIN,
+    FakeCard,
+    _key_gone,
+    _no_listener,
+    agent_running,
+    eventually,
+)
 from tests.test_kiosk_page import (
     LANDSCAPE,
     MS,
@@ -438,7 +446,9 @@ async def test_without_the_agent_the_citizen_goes_on_without_the_card(
             await tap_pin(page, PIN)
         channel = f"mg:{{{site.tenant}:{site.office}}}:card:"
         await eventually(lambda: _no_listener(site.redis, channel))
-        async with page.expect_response(re.compile(r"/kiosk/card-read$")) as answered:
+        await eventually(lambda: _key_gone(site, token))
+        # Its key went with it: the page hears so when it asks for the key.
+        async with page.expect_response(re.compile(r"/kiosk/card-key$")) as answered:
             await page.click("#pin-submit")
         assert (await answered.value).status == 503
         await on_screen(page, "card-error")

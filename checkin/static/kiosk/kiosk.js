@@ -18,7 +18,7 @@
 import { ApiError, apiWith, enc } from "/static/queue/common/api.js";
 import { OfficeEvents } from "/static/queue/common/events.js";
 import { IdleWarning } from "/static/queue/common/idle.js";
-import { agentKey, readCard } from "./card.js";
+import { readCard, readerReady } from "./card.js";
 import {
   applyI18n, currentLang, formatDate, formatTime, has, loadAll, markLangSwitch, pickName,
   putName, renderLangSwitch, setLang, t,
@@ -811,8 +811,9 @@ function endCard() {
   $("card-error-take").hidden = true;
 }
 
-// "I agree": is there a card reader to talk to? Asked before the citizen
-// types their PIN, so a kiosk whose agent is away says so at once.
+// "I agree": is a card reader ready? Asked of the agent before the citizen
+// places the card or types their PIN, so a kiosk whose agent is away, whose
+// reader is missing or held by another program says so at once.
 async function agreeCard() {
   const card = state.card;
   if (!card || card.busy) return;
@@ -820,7 +821,7 @@ async function agreeCard() {
   $("card-agree").disabled = true;
   let failure = null;
   try {
-    await agentKey(state.token);
+    await readerReady(state.token);
   } catch (err) {
     failure = err;
   }
