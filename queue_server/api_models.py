@@ -5,13 +5,42 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from .office_config import ID_PATTERN
 
-Lang = Literal["ja", "en", "ko", "zh-Hans", "vi", "ja-easy"]
+LANGS = ("ja", "en", "ko", "zh-Hans", "vi", "ja-easy")
+# Regional tags whose primary subtag alone would be wrong or ambiguous.
+_CHINESE_SIMPLIFIED = ("zh", "zh-cn", "zh-sg", "zh-my", "zh-hans")
+
+
+def supported_lang(tag: str, supported: tuple[str, ...] = LANGS) -> str | None:
+    """The supported language a BCP 47 tag asks for: itself, or what its
+    region or script means here (ja-JP → ja, en-US → en, zh-CN and
+    zh-Hans-CN → zh-Hans), or None (zh-TW, fr, …)."""
+    if tag in supported:
+        return tag
+    low = tag.lower().replace("_", "-")
+    by_case = {s.lower(): s for s in supported}
+    if low in by_case:
+        return by_case[low]
+    if low.startswith("zh"):
+        simplified = low in _CHINESE_SIMPLIFIED or low.startswith("zh-hans-")
+        return "zh-Hans" if simplified and "zh-Hans" in supported else None
+    primary = low.partition("-")[0]
+    return primary if primary in supported else None
+
+
+def _regional(value: object) -> object:
+    # An unknown tag is left as it is, so validation refuses it and lists
+    # the supported ones.
+    return (supported_lang(value) or value) if isinstance(value, str) else value
+
+
+Lang = Annotated[Literal["ja", "en", "ko", "zh-Hans", "vi", "ja-easy"],
+                 BeforeValidator(_regional)]
 TICKET_ID = r"^[a-z0-9][a-z0-9_-]{0,39}\.[A-Za-z0-9_-]{22,64}$"
 
 

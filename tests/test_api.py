@@ -495,3 +495,19 @@ async def test_services_say_whether_the_office_is_open_now(redis: Redis, tenant:
         clock.advance(24 * 3600)  # Saturday
         body = await harness.ok("GET", harness.path("/services"))
         assert (body["open_now"], body["today"]["closed_reason"]) == (False, "weekend")
+
+
+async def test_ticket_language_regional_tags_and_unknown_ones(api: AppHarness) -> None:
+    # A regional tag means its language; an unknown one is refused with the
+    # supported list, never issued in a language nobody asked for.
+    for asked, kept in (("ja-JP", "ja"), ("en-US", "en"), ("zh-CN", "zh-Hans"),
+                        ("zh-Hans-CN", "zh-Hans"), ("ko-KR", "ko"), ("vi-VN", "vi")):
+        status, ticket = await api.request("POST", api.path("/tickets"), role="kiosk",
+                                           json_body={"service": "shomei", "lang": asked})
+        assert (status, ticket["lang"]) == (201, kept), asked
+    for asked in ("fr", "zh-TW", "xx", ""):
+        status, body = await api.request("POST", api.path("/tickets"), role="kiosk",
+                                         json_body={"service": "shomei", "lang": asked})
+        assert status == 422, asked
+        (problem,) = body["error"]["details"]["problems"]
+        assert problem["field"] == "lang" and "zh-Hans" in problem["problem"]
