@@ -8,6 +8,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from .office_config import ID_PATTERN
 
@@ -34,9 +35,15 @@ def supported_lang(tag: str, supported: tuple[str, ...] = LANGS) -> str | None:
 
 
 def _regional(value: object) -> object:
-    # An unknown tag is left as it is, so validation refuses it and lists
-    # the supported ones.
-    return (supported_lang(value) or value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value  # strict validation refuses it as not a string
+    lang = supported_lang(value)
+    if lang is None:
+        # api.parse answers a body whose only fault is this with 422
+        # unsupported_language and the supported list.
+        raise PydanticCustomError("unsupported_language",
+                                  "Unsupported language; use one of: " + ", ".join(LANGS))
+    return lang
 
 
 Lang = Annotated[Literal["ja", "en", "ko", "zh-Hans", "vi", "ja-easy"],
