@@ -75,6 +75,7 @@ async def test_early_booking_waits_for_its_slot(redis: Redis, tenant: str,
     # The line the clerk sees still shows the booking, as the next one.
     board = await counter_board(engine, OFFICE, "1")
     assert [t["number"] for t in board["queue"]] == [ticket["number"]]
+    assert datetime.fromisoformat(board["queue"][0]["callable_from"]) == slot
     # A walk-in arriving meanwhile is called before the slot.
     clock.advance(60)
     walk_in = await engine.issue_ticket(OFFICE, "shomei")
@@ -84,11 +85,13 @@ async def test_early_booking_waits_for_its_slot(redis: Redis, tenant: str,
     assert mynumber["waiting"] == 1 and mynumber["estimated_wait_minutes"] == 0
     board = await counter_board(engine, OFFICE, "1")
     assert [t["number"] for t in board["queue"]] == [walk_in["number"], ticket["number"]]
+    assert [t["callable_from"] is None for t in board["queue"]] == [True, False]
     clock.advance(60)
     assert await called(engine) == walk_in["number"]
     clock.now = slot.timestamp() - 1
     assert await called(engine) is None
     clock.now = slot.timestamp()
+    assert (await counter_board(engine, OFFICE, "1"))["queue"][0]["callable_from"] is None
     assert await called(engine) == ticket["number"]
 
 

@@ -660,7 +660,13 @@ async def test_booking_name_shown_for_a_booked_ticket(redis: Redis, tenant: str)
             await wait_list(page, "queue", [checked_in["number"]])
             row = await text_of(page, "#queue > li")
             assert "山田 花子" in row and "09:00" in row
-            clock.now = datetime(2026, 11, 30, 9, tzinfo=JST).timestamp()  # early: waits for 9:00
+            # 8:55: checked in early, the booking waits for its 9:00 slot, and
+            # the clerk is told so rather than "nobody is waiting".
+            await press(page, "n")
+            assert await text_of(page, "#status") == say(
+                "staff.result.nobody_until", number=checked_in["number"], time="09:00")
+            await wait_list(page, "queue", [checked_in["number"]])
+            clock.now = datetime(2026, 11, 30, 9, tzinfo=JST).timestamp()
             await press(page, "n")
             assert await current_number(page) == checked_in["number"]
             assert await text_of(page, "#booking-name") == say("staff.booking.name",
