@@ -22,6 +22,12 @@ checkin/static/kiosk/card.js):
   "card_result", "relay", "request", "error": <code>, "tries_left"?}`` in
   clear: error codes are not personal data.
 
+Before the citizen places the card, the page asks whether a reader is
+there and free: the server relays ``{"type": "card_status", "relay",
+"request"}`` and the agent answers ``{"type": "card_result", "relay",
+"request", "ready": true}`` or ``… "error": <code>`` (no_reader: none, or
+pcscd not running; reader_busy: another program holds the card).
+
 A request id is answered once per key (a replayed blob could otherwise
 spend PIN tries), and a blob made for an earlier key fails to decrypt
 ("stale_key": the page fetches the new key and tries again). One read at a
@@ -49,7 +55,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .cardreader import BasicFour, CardError, read_basic_four
+from .cardreader import BasicFour, CardError, read_basic_four, reader_status
 
 log = logging.getLogger("madoguchi.card_agent")
 PROTOCOL = "madoguchi-card-v1"
@@ -57,7 +63,9 @@ SEEN_LIMIT = 1000
 CARD_WAIT_SECONDS = 10.0  # well inside the server's 30 s relay wait
 
 # pin -> the attributes; blocking (runs in a thread).
-ReadFn = Callable[[str, bool], BasicFour]
+ReadFn = Callable[[str], BasicFour]
+# Raises a CardError when no reader is ready; blocking (runs in a thread).
+StatusFn = Callable[[], None]
 
 
 def b64(data: bytes) -> str:
@@ -101,6 +109,7 @@ class CardAgent:
     reader: str | None = None
     wait_seconds: float = CARD_WAIT_SECONDS
     read: ReadFn | None = None  # default: the PC/SC reader (checkin.cardreader)
+    status: StatusFn | None = None  # default: the PC/SC reader's state
     _private: ec.EllipticCurvePrivateKey | None = field(default=None, init=False)
     _point: bytes = field(default=b"", init=False)
     _seen: OrderedDict[str, None] = field(default_factory=OrderedDict, init=False)
@@ -130,11 +139,37 @@ class CardAgent:
         task.add_done_callback(self._tasks.discard)
 
     async def _reply(self, ws: Any, message: dict[str, Any]) -> None:
-        answer = await self.answer(message)
+        if message.get("type") == "card_status":
+            answer = await self.ready(message)
+        else:
+            answer = await self.answer(message)
         # A connection lost meanwhile loses the answer; the page's request
         # ends with the server's timeout and the citizen tries again.
         with contextlib.suppress(Exception):
             await ws.send(json.dumps(answer))
+
+    def _status(self) -> None:
+        if self.status is not None:
+            self.status()
+        elif self.read is None:
+            reader_status(reader=self.reader)
+        # else: a reader given as a function (tests) is always there
+
+    async def ready(self, message: dict[str, Any]) -> dict[str, Any]:
+        """The ``card_result`` for one ``card_status``: is a reader ready?"""
+        base = {"type": "card_result", "relay": message.get("relay"),
+                "request": message.get("request")}
+        if self._busy:
+            return {**base, "ready": True}  # reading a card: the reader is there
+        try:
+            await asyncio.to_thread(self._status)
+        except CardError as exc:
+            log.info("card reader not ready", extra={"outcome": exc.code})
+            return {**base, "error": exc.code}
+        except Exception as exc:
+            log.error("card reader check failed", extra={"error": type(exc).__name__})
+            return {**base, "error": "internal"}
+        return {**base, "ready": True}
 
     def _read(self, pin: str) -> BasicFour:
         if self.read is not None:

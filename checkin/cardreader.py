@@ -150,12 +150,24 @@ class BasicFour:
         except ValueError:
             return None
 
-    def as_json(self) -> dict[str, str]:
+    def birth_iso(self) -> str:
+        """The birth date as precisely as the card knows it: YYYY-MM-DD, or
+        YYYY-MM / YYYY when the day or month is 00 (the server's prefill
+        takes exactly these); the card's own text when it is neither."""
         born = self.birth()
+        if born:
+            return born.isoformat()
+        y, m, d = self.birth_date[:4], self.birth_date[4:6], self.birth_date[6:8]
+        if m == "00" and y.isdigit():
+            return y
+        if d == "00" and y.isdigit() and m.isdigit() and 1 <= int(m) <= 12:
+            return f"{y}-{m}"
+        return self.birth_date
+
+    def as_json(self) -> dict[str, str]:
         return {"name": self.name, "family_name": self.family_name,
                 "given_name": self.given_name, "address": self.address,
-                "birth_date": born.isoformat() if born else self.birth_date,
-                "sex": self.sex}
+                "birth_date": self.birth_iso(), "sex": self.sex}
 
 
 # --- The guard on every APDU.
@@ -416,6 +428,32 @@ def list_readers(scard: ModuleType | None = None) -> list[str]:
     context = _Context(scard or _scard())
     try:
         return context.readers()
+    finally:
+        context.release()
+
+
+def reader_status(*, reader: str | None = None, scard: Any = None) -> None:
+    """Is a reader there and free to read a card? Returns, or raises NoReader
+    (no such reader, or pcscd not running) or ReaderBusy (another program
+    holds the card in every matching reader). Touches no card: the state
+    comes from pcscd (SCardGetStatusChange without waiting)."""
+    context = _Context(scard or _scard())
+    sc = context.sc
+    try:
+        names = [n for n in context.readers() if reader is None or n.startswith(reader)]
+        if not names:
+            raise NoReader("no card reader" + (f" named {reader!r}" if reader else ""))
+        hr, states = sc.SCardGetStatusChange(
+            context.handle, 0, [(name, sc.SCARD_STATE_UNAWARE) for name in names])
+        if hr not in (sc.SCARD_S_SUCCESS, sc.SCARD_E_TIMEOUT):
+            raise NoReader("reader state unknown: " + sc.SCardGetErrorMessage(hr))
+        gone = sc.SCARD_STATE_UNKNOWN | sc.SCARD_STATE_UNAVAILABLE
+        held = sc.SCARD_STATE_EXCLUSIVE | sc.SCARD_STATE_INUSE
+        usable = [event for _name, event, _atr in states if not event & gone]
+        if not usable:
+            raise NoReader("the reader is not available")
+        if all(event & held for event in usable):
+            raise ReaderBusy("another program is using the card")
     finally:
         context.release()
 

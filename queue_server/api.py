@@ -37,9 +37,12 @@ async def parse(request: web.Request, model: type[B]) -> B:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        if all(e["type"] == "unsupported_language" for e in errors):
+            raise MadoguchiError("unsupported_language", supported=list(m.LANGS)) from exc
         problems = [
             {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
-            for e in exc.errors(include_url=False, include_input=False)
+            for e in errors
         ]
         raise MadoguchiError("validation_failed", problems=problems) from exc
 

@@ -27,6 +27,10 @@ def staff_ticket(office: Office, t: dict[str, Any], now_ms: float,
     tz = office.timezone
     start = max(float(t["due"] or 0), float(t["arrived_at"] or 0))
     booking = names.get(t["booking"]) if t["booking"] else None
+    # A booking that came early is not called before its slot (unless the
+    # office chose booking.early_call: when_free): say from when it is.
+    early = (t["state"] == "waiting" and float(t["due"] or 0) > now_ms
+             and office.booking.early_call == "at_slot")
     return {
         "id": t["id"], "number": t["number"], "service": t["service"],
         "channel": t["channel"], "state": t["state"], "priority": t["priority"] == "1",
@@ -38,6 +42,7 @@ def staff_ticket(office: Office, t: dict[str, Any], now_ms: float,
         "waiting_minutes": max(0, int((now_ms - start) // 60_000)) if start else None,
         "recalls": int(t["recalls"] or 0), "target_counter": t["target"] or None,
         "counter": t["counter"] or None, "booking": booking,
+        "callable_from": iso_ms(t["due"], tz) if early else None,
     }
 
 

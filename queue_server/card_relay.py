@@ -17,6 +17,16 @@ stored or logged.
   channel ``…:card:<kiosk>:reply:<relay id>``. The page waits at most
   RELAY_SECONDS. A card condition (wrong PIN, no card, …) is an error with
   its code; the attributes come back still encrypted.
+- ``GET /api/v1/kiosk/card-ready`` (kiosk token): the same relay, asking the
+  agent whether a reader is there and free (``card_status``; the agent
+  answers ``card_result`` with ``ready`` or an error code). The kiosk asks
+  when the citizen agrees, so "no reader", "pcscd down" or "the reader is
+  held by another program" is said before anyone places a card or types a
+  PIN. Answers ``{"ready": true}`` or the error (no_reader 503, reader_busy
+  409, card_agent_offline 503, card_timeout 504).
+
+The agent's key is deleted as soon as its connection ends (not left to
+expire), so a kiosk whose agent went away hears card_agent_offline at once.
 
 `agent_message` is called by the kiosk agent socket
 (queue_server/api_printing.py) for ``card_key`` and ``card_result``.
@@ -38,7 +48,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, WatchError
 
 from .api import json_response, parse, principal
 from .auth import Principal
@@ -52,6 +62,7 @@ AGENT_MESSAGES = ("card_key", "card_result")
 KEY_TTL_SECONDS = 60
 KEY_REFRESH_SECONDS = 20.0
 RELAY_SECONDS = 30.0
+STATUS_SECONDS = 5.0  # a reader check takes milliseconds; more means trouble
 SUBSCRIBE_SECONDS = 5.0
 PENDING_LIMIT = 100
 B64 = r"^[A-Za-z0-9+/]+={0,2}$"
@@ -115,6 +126,7 @@ class AgentCardResult(BaseModel):
     ciphertext: str | None = Field(default=None, pattern=B64, max_length=8192)
     error: str | None = Field(default=None, pattern=r"^[a-z_]{1,40}$")
     tries_left: int | None = Field(default=None, ge=0, le=15)
+    ready: bool | None = None  # the answer to a card_status
 
 
 def _keys(app_tenant: str, office: str, kiosk: str) -> tuple[str, str]:
@@ -161,11 +173,11 @@ async def card_key(request: web.Request) -> web.Response:
     return json_response({"public_key": _text(public_key), "office": who.office})
 
 
-@routes.post("/api/v1/kiosk/card-read", name="card_read")
-async def card_read(request: web.Request) -> web.Response:
+async def _relay(request: web.Request, who: Principal, kind: str, fields: dict[str, Any],
+                 within: float) -> AgentCardResult:
+    """Send one message of `kind` to the kiosk's agent (wherever it is
+    connected) and wait for its answer."""
     app = ctx(request)
-    who = await _kiosk(request)
-    body = await parse(request, CardRead)
     key_name, channel = _keys(app.settings.tenant, who.office, who.token_id)
     agent_key = await app.redis.get(key_name)
     if agent_key is None:
@@ -174,15 +186,34 @@ async def card_read(request: web.Request) -> web.Response:
     pubsub = app.redis.pubsub()
     try:
         await _subscribe(pubsub, _reply_channel(channel, relay))
-        message = json.dumps({"relay": relay, "agent_key": _text(agent_key),
-                              **body.model_dump()})
+        message = json.dumps({"type": kind, "relay": relay, "agent_key": _text(agent_key),
+                              **fields})
         if await app.redis.publish(channel, message) == 0:
             raise card_error("card_agent_offline")  # no process holds the agent's socket
-        answer = await _wait_reply(pubsub, body.request)
+        return await _wait_reply(pubsub, fields["request"], within)
     finally:
         with contextlib.suppress(Exception):
             await pubsub.unsubscribe()
         await pubsub.aclose()
+
+
+@routes.get("/api/v1/kiosk/card-ready", name="card_ready")
+async def card_ready(request: web.Request) -> web.Response:
+    who = await _kiosk(request)
+    answer = await _relay(request, who, "card_status",
+                          {"request": secrets.token_urlsafe(16)}, STATUS_SECONDS)
+    if answer.error is not None:
+        raise card_error(answer.error)
+    if answer.ready is not True:
+        raise card_error("card_error")
+    return json_response({"ready": True})
+
+
+@routes.post("/api/v1/kiosk/card-read", name="card_read")
+async def card_read(request: web.Request) -> web.Response:
+    who = await _kiosk(request)
+    body = await parse(request, CardRead)
+    answer = await _relay(request, who, "card_read", body.model_dump(), RELAY_SECONDS)
     if answer.error is not None:
         details = {"tries_left": answer.tries_left} if answer.tries_left is not None else {}
         raise card_error(answer.error, **details)
@@ -192,8 +223,9 @@ async def card_read(request: web.Request) -> web.Response:
                           "ciphertext": answer.ciphertext})
 
 
-async def _wait_reply(pubsub: PubSub, request_id: str) -> AgentCardResult:
-    deadline = time.monotonic() + RELAY_SECONDS
+async def _wait_reply(pubsub: PubSub, request_id: str,
+                      within: float = RELAY_SECONDS) -> AgentCardResult:
+    deadline = time.monotonic() + within
     while (remaining := deadline - time.monotonic()) > 0:
         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=remaining)
         if message is None or _text(message["type"]) != "message":
@@ -268,10 +300,13 @@ async def _forward(redis: Redis, pubsub: PubSub, key_name: str, ws: web.WebSocke
             # Another connection of the same kiosk holds the key it was made for.
             if relayed.pop("agent_key", None) != link.public_key:
                 continue
+            kind = relayed.pop("type", "card_read")
+            if kind not in ("card_read", "card_status"):
+                continue
             link.pending.add(relayed["relay"])
             while len(link.pending) > PENDING_LIMIT:
                 link.pending.pop()
-            await ws.send_str(json.dumps({"type": "card_read", **relayed}))
+            await ws.send_str(json.dumps({"type": kind, **relayed}))
     except (ConnectionError, RuntimeError, RedisError, OSError) as exc:
         # The socket closed under us, or Redis went away: the key expires,
         # and the page hears "card_agent_offline" until the agent reconnects.
@@ -280,3 +315,20 @@ async def _forward(redis: Redis, pubsub: PubSub, key_name: str, ws: web.WebSocke
         with contextlib.suppress(Exception):
             await pubsub.unsubscribe()
         await pubsub.aclose()
+        # The agent is gone: its key goes now, not when it expires (up to
+        # KEY_TTL_SECONDS on), unless a new connection has replaced it.
+        with contextlib.suppress(Exception):
+            await _drop_key(redis, key_name, link.public_key)
+
+
+async def _drop_key(redis: Redis, key_name: str, public_key: str) -> None:
+    """Delete the kiosk's key if it is still this connection's (WATCH: a
+    reconnection that sets its own key meanwhile keeps it)."""
+    async with redis.pipeline(transaction=True) as pipe:
+        await pipe.watch(key_name)
+        if _text(await pipe.get(key_name) or b"") != public_key:
+            return
+        pipe.multi()
+        pipe.delete(key_name)
+        with contextlib.suppress(WatchError):
+            await pipe.execute()

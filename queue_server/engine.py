@@ -75,6 +75,7 @@ class Engine:
                     "walk_in": "1" if s.walk_in else "0",
                     "max_wait_ms": s.max_wait_minutes * 60_000,
                     "expected_ms": int(s.expected_minutes * 60_000),
+                    "early_call": office.booking.early_call,
                 }
                 for s in office.services
             ],
@@ -243,6 +244,8 @@ class Engine:
             if ahead is not None
             else None
         )
+        if wait is not None and view.get("until_due_ms"):
+            wait = max(wait, int(view["until_due_ms"]))
         return {
             "id": t["id"],
             "office": t["office"],
@@ -283,7 +286,7 @@ class Engine:
             waiting = live.get("waiting", 0)
             oldest = live.get("oldest_due")
             wait = estimates.wait_ms(
-                waiting, live.get("avg_ms", 0), live.get("open_counters", 0),
+                live.get("ahead_now", waiting), live.get("avg_ms", 0), live.get("open_counters", 0),
                 live.get("idle_counters", 0),
             )
             services.append(

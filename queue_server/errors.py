@@ -12,6 +12,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "bad_request": (400, "The request is malformed."),
     "invalid_json": (400, "The request body is not valid JSON."),
     "validation_failed": (422, "The request did not pass validation."),
+    "unsupported_language": (422, "This language is not supported; details.supported lists "
+                                  "those that are."),
     "unauthorized": (401, "A valid bearer token is required."),
     "forbidden": (403, "This token may not do that."),
     "not_found": (404, "No such resource."),

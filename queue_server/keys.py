@@ -63,6 +63,10 @@ class OfficeKeys:
     def seq(self, service: str, day: str) -> str:
         return self.k(f"seq:{service}:{day}")
 
+    def tie(self, score_ms: int) -> str:
+        """Tickets given this queue score so far: equal due_at breaks by arrival."""
+        return self.k(f"tie:{score_ms}")
+
     def day_tickets(self, day: str) -> str:
         """All tickets issued on one business day (for stats and purging)."""
         return self.k(f"day:{day}")

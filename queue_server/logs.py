@@ -15,6 +15,6 @@ def setup(level: str = "INFO") -> None:
         JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s", rename_fields={
             "asctime": "time", "levelname": "level", "name": "logger"})
     )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+    # force: a library may have configured logging on import (python-escpos
+    # calls logging.basicConfig()); this set-up replaces it, level included.
+    logging.basicConfig(handlers=[handler], level=level, force=True)

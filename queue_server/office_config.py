@@ -139,6 +139,10 @@ class BookingSettings(BaseModel):
     checkin_before_minutes: int = Field(default=30, ge=0, le=240)
     checkin_after_minutes: int = Field(default=15, ge=0, le=240)
     grace_minutes: int = Field(default=5, ge=0, le=60)
+    # A booking checked in before its slot waits for the slot ("at_slot",
+    # DESIGN §5) or is called as soon as a counter is free and nobody due
+    # earlier waits ("when_free").
+    early_call: Literal["at_slot", "when_free"] = "at_slot"
     retention_days: int = Field(default=30, ge=1, le=365)
     # Reminder SMS at this time on the day before the slot (office time
     # zone); None: no reminders. A booking made after that moment gets none.

@@ -193,6 +193,12 @@ def document() -> dict[str, Any]:
             "the end-to-end encrypted My Number card read", [],
             {"200": "{public_key, office}", "503": "card_agent_offline"}, auth=True,
             errors=(400,))},
+        "/api/v1/kiosk/card-ready": {"get": _op(
+            "Kiosk: ask its agent whether a card reader is there and free (asked when the "
+            "citizen agrees, before the card is placed or the PIN typed)", [],
+            {"200": "{ready: true}", "409": "reader_busy (another program holds the card)",
+             "503": "card_agent_offline or no_reader", "504": "card_timeout"},
+            auth=True, errors=(400,))},
         "/api/v1/kiosk/card-read": {"post": _op(
             "Kiosk: relay a sealed card-read request (PIN and consent, encrypted for the "
             "agent) to the kiosk's agent and wait (≤ 30 s) for its sealed answer; card "

@@ -57,7 +57,9 @@ class Visit:
     def wait_minutes(self) -> float | None:
         if self.called is None:
             return None
-        start = max(self.due, self.arrived or 0.0)
+        # Records written before check-ins stored their arrival: a booking's
+        # ticket is issued at its check-in, so issued is the arrival there.
+        start = max(self.due, self.arrived if self.arrived is not None else self.issued)
         return max(0.0, (self.called - start) / 60)
 
     @property

@@ -554,3 +554,27 @@ def test_pages_carry_japanese_and_no_inline_code() -> None:
         assert "<script>" not in html and "style=" not in html  # strict CSP
         for key, text in re.findall(r'data-i18n="([^"]+)">([^<]+)<', html):
             assert text.strip() == ja[key], (page, key)
+
+
+async def test_early_booking_call_rule_is_an_office_choice(site: AppHarness) -> None:
+    """booking.early_call: whether a booking checked in early waits for its slot."""
+    ja = catalog("ja")
+    base = base_url(site)
+    config, version = await stored(site, A)
+    assert config["booking"]["early_call"] == "at_slot"  # DESIGN §5's default
+    log = RequestLog()
+    async with office_pc(log) as page:
+        await log_in(page, site, "manager-a", f"/admin/offices/{A}")
+        await page.wait_for_url(f"{base}/admin/offices/{A}")
+        await wait_ready(page)
+        field = "[data-path='booking.early_call']"
+        assert await page.input_value(field) == "at_slot"
+        assert ja["editor.early_call_at_slot"] in (await page.locator(field).text_content() or "")
+        await page.select_option(field, "when_free")
+        await page.keyboard.press("Control+S")
+        await wait_text(page, "#status", ja["editor.saved"].replace("{version}",
+                                                                     str(version + 1)))
+        assert await audit(page) == []
+    config, _ = await stored(site, A)
+    assert config["booking"]["early_call"] == "when_free"
+    assert log.foreign() == [] and script_errors(log) == [], log

@@ -276,7 +276,7 @@ CASES: list[tuple[str, str, str, str | None, Any, dict[str, str], int, str]] = [
     ("priority-string", "POST", TICKETS, "kiosk", {"service": "shomei", "priority": "yes"},
      {}, 422, "validation_failed"),
     ("lang-unknown", "POST", TICKETS, "kiosk", {"service": "shomei", "lang": "xx"}, {}, 422,
-     "validation_failed"),
+     "unsupported_language"),
     ("extra-field", "POST", TICKETS, "kiosk", {"service": "shomei", "name": "Taro"}, {}, 422,
      "validation_failed"),
     ("missing-service", "POST", TICKETS, "kiosk", {}, {}, 422, "validation_failed"),
@@ -495,3 +495,25 @@ async def test_services_say_whether_the_office_is_open_now(redis: Redis, tenant:
         clock.advance(24 * 3600)  # Saturday
         body = await harness.ok("GET", harness.path("/services"))
         assert (body["open_now"], body["today"]["closed_reason"]) == (False, "weekend")
+
+
+async def test_ticket_language_regional_tags_and_unknown_ones(api: AppHarness) -> None:
+    # A regional tag means its language; an unknown one is refused with the
+    # supported list, never issued in a language nobody asked for.
+    for asked, kept in (("ja-JP", "ja"), ("en-US", "en"), ("zh-CN", "zh-Hans"),
+                        ("zh-Hans-CN", "zh-Hans"), ("ko-KR", "ko"), ("vi-VN", "vi")):
+        status, ticket = await api.request("POST", api.path("/tickets"), role="kiosk",
+                                           json_body={"service": "shomei", "lang": asked})
+        assert (status, ticket["lang"]) == (201, kept), asked
+    supported = ["ja", "en", "ko", "zh-Hans", "vi", "ja-easy"]
+    for asked in ("fr", "zh-TW", "xx", ""):
+        status, body = await api.request("POST", api.path("/tickets"), role="kiosk",
+                                         json_body={"service": "shomei", "lang": asked})
+        assert (status, body["error"]["code"]) == (422, "unsupported_language"), asked
+        assert body["error"]["details"] == {"supported": supported}
+    # With other faults too, every fault is listed.
+    status, body = await api.request("POST", api.path("/tickets"), role="kiosk",
+                                     json_body={"service": "shomei", "lang": "fr", "x": 1})
+    assert (status, body["error"]["code"]) == (422, "validation_failed")
+    problems = {p["field"]: p["problem"] for p in body["error"]["details"]["problems"]}
+    assert set(problems) == {"lang", "x"} and "zh-Hans" in problems["lang"]

@@ -334,15 +334,23 @@ async def test_refusals_and_failures_of_the_relay(
         assert agent.card is not None
         channel = f"mg:{{{api.tenant}:{api.office}}}:card:"
         sealed_for_this_agent, _, _ = await page.seal()
-    # The agent went away: the page hears so at once, not after 30 s.
+    # The agent went away: the page hears so at once, not after 30 s (its
+    # key went with it: not even the key is handed out).
     await eventually(lambda: _no_listener(api.redis, channel))
-    status, error = await page.error()
-    assert (status, error["code"]) == (503, "card_agent_offline")
+    await eventually(lambda: _key_gone(api, kiosk))
+    status, answer = await page.post(sealed_for_this_agent)
+    assert (status, answer["error"]["code"]) == (503, "card_agent_offline")
     # It came back with a new key: a request sealed for the old one does not
     # open ("stale_key": card.js fetches the new key and tries once more).
     async with agent_running(agent_side, kiosk, printer, tmp_path / "again", card):
         status, answer = await page.post(sealed_for_this_agent)
         assert (status, answer["error"]["code"]) == (409, "stale_key")
+
+
+async def _key_gone(api: AppHarness, kiosk: str) -> bool:
+    status, answer = await api.request("GET", "/api/v1/kiosk/card-key", headers=bearer(kiosk))
+    return (status, answer["error"]["code"] if status != 200 else "") == (
+        503, "card_agent_offline")
 
 
 async def _reads(page: Page) -> bool:
@@ -423,6 +431,29 @@ async def test_the_key_lives_while_the_agent_is_connected(
         await eventually(outlived_its_ttl)  # refreshed by the agent's server process
     # Gone with the agent: no refresh, and the short TTL runs out.
     await eventually(lambda: _gone(api.redis, key))
+
+
+async def test_the_key_goes_at_once_when_the_agent_disconnects(
+    api: AppHarness, agent_side: AppHarness, kiosk: str, printer: FakePrinter, tmp_path: Path,
+) -> None:
+    """Not after its TTL (60 s): a kiosk whose agent went away says so at
+    "I agree" rather than after the citizen typed the PIN."""
+    assert card_relay.KEY_TTL_SECONDS >= 60
+    kiosk_id = (await Tokens(api.redis, api.tenant).authenticate(kiosk)).token_id
+    key = f"mg:{{{api.tenant}:{api.office}}}:cardkey:{kiosk_id}"
+    async with agent_running(agent_side, kiosk, printer, tmp_path, FakeCard()):
+        assert await api.redis.exists(key)
+    await eventually(lambda: _gone(api.redis, key), within=TIMEOUT / 2)
+    status, answer = await api.request("GET", "/api/v1/kiosk/card-ready",
+                                       headers=bearer(kiosk))
+    assert (status, answer["error"]["code"]) == (503, "card_agent_offline")
+    # A new connection's key is its own: an old connection ending never drops it.
+    async with agent_running(agent_side, kiosk, printer, tmp_path, FakeCard()) as agent:
+        assert agent.card is not None
+        assert await key_is(api, kiosk, agent.card.public_key)
+        status, answer = await api.request("GET", "/api/v1/kiosk/card-ready",
+                                           headers=bearer(kiosk))
+        assert (status, answer) == (200, {"ready": True})
 
 
 async def _gone(redis: Redis, key: str) -> bool:

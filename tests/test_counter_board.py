@@ -68,6 +68,7 @@ async def test_board_shows_booking_names_to_staff_only(redis: Redis, tenant: str
         board = await api.ok("GET", path, role="staff")
         (waiting,) = board["queue"]
         assert waiting["booking"]["name"] == "山田 花子" and waiting["channel"] == "online"
+        clock.now = datetime(2026, 11, 30, 9, tzinfo=JST).timestamp()  # early: waits for 9:00
         await api.act("1", "call-next")
         board = await api.ok("GET", path, role="staff")
         assert board["current"]["booking"]["name"] == "山田 花子" and board["queue"] == []
@@ -108,3 +109,25 @@ async def test_card_prefill_reaches_the_clerk_and_ends_with_the_visit(api: AppHa
     status, err = await api.request("POST", path, role="kiosk", json_body=person)
     assert (status, err["error"]["code"]) == (409, "already_finished")
     await events.close()
+
+
+async def test_card_prefill_takes_birth_dates_without_month_or_day(api: AppHarness) -> None:
+    # Some residence-card holders' My Number cards carry 00 for an unknown
+    # month or day: the clerk gets what is known, the read is not wasted.
+    await api.act("1", "open")
+    ticket = await api.issue()
+    path = f"/api/v1/tickets/{ticket['id']}/prefill"
+    person = {"name": "SMITH JOHN", "address": "北九州市小倉北区城内1-1", "sex": "1"}
+    for bad in ("1985-13", "1985-02-30", "85-03", "19851301", "1985/03/02", "1985-3"):
+        status, err = await api.request("POST", path, role="kiosk",
+                                        json_body={**person, "birth_date": bad})
+        assert (status, err["error"]["code"]) == (422, "validation_failed"), bad
+    await api.act("1", "call-next")
+    for sent, kept in (("1985", "1985"), ("1985-03", "1985-03"), ("19850000", "1985"),
+                       ("19850300", "1985-03"), ("19850015", "1985"),
+                       ("19850302", "1985-03-02"), ("1985-03-02", "1985-03-02")):
+        status, _ = await api.request("POST", path, role="kiosk",
+                                      json_body={**person, "birth_date": sent})
+        assert status == 204, sent
+        board = await api.ok("GET", api.path("/counters/1/board"), role="staff")
+        assert board["current"]["prefill"]["birth_date"] == kept, sent

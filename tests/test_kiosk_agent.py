@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -172,7 +173,8 @@ async def test_the_kiosk_agent_command_prints_from_a_server_process(
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip().splitlines()[-1]
     with FakePrinter(OK) as printer:
-        env = {**child_env(redis_url, clean_tenant), "MADOGUCHI_KIOSK_TOKEN": token}
+        env = {**child_env(redis_url, clean_tenant, MADOGUCHI_LOG_LEVEL="INFO"),
+               "MADOGUCHI_KIOSK_TOKEN": token}
         agent = await asyncio.create_subprocess_exec(
             str(MADOGUCHI), "kiosk-agent", "--server", server.base, "--printer", printer.url,
             "--state-dir", str(tmp_path / "agent"), env=env, stdin=subprocess.DEVNULL,
@@ -193,6 +195,15 @@ async def test_the_kiosk_agent_command_prints_from_a_server_process(
             _, err = await asyncio.wait_for(agent.communicate(), TIMEOUT)
         assert agent.returncode == 0, err.decode()[-2000:]
         assert token not in err.decode()  # the token is never logged
+    # The agent's own logging, in the project's JSON lines (python-escpos's
+    # basicConfig on import once swallowed every INFO line).
+    lines = [json.loads(line) for line in err.decode().splitlines() if line.strip()]
+    said = {(line["level"], line["logger"], line["message"]) for line in lines}
+    assert ("INFO", "madoguchi.kiosk_agent", "connected") in said, lines
+    assert ("INFO", "madoguchi.kiosk_agent", "ticket printed") in said, lines
+    printed = next(line for line in lines if line["message"] == "ticket printed")
+    assert printed["outcome"] and printed["state"]  # the fields travel with the line
+    assert ticket["id"] not in err.decode() and ticket["number"] not in err.decode()
 
 
 async def test_agent_killed_mid_job_prints_the_ticket_exactly_once(

@@ -39,7 +39,15 @@ from tests.browser import audit, chromium, tab_to
 from tests.conftest import ManualClock
 from tests.fake_printer import FakePrinter
 from tests.servers import AppHarness, app_harness
-from tests.test_card_relay import PERSON, PIN, FakeCard, _no_listener, agent_running, eventually
+from tests.test_card_relay import (
+    PERSON,
+    PIN,
+    FakeCard,
+    _key_gone,
+    _no_listener,
+    agent_running,
+    eventually,
+)
 from tests.test_kiosk_page import (
     LANDSCAPE,
     MS,
@@ -320,8 +328,10 @@ async def test_wrong_pin_then_the_right_one_by_keyboard(
         await on_screen(page, "card-error")
         assert await text_of(page, "#h-card-error") == ja["card.wrong_pin_title"]
         said = await text_of(page, "#card-error-text")
-        assert said == ja["card.wrong_pin_tries"].format(n=2)
-        assert "あと2回まちがえるとロックされます" in said
+        # Two tries left on the card, but the kiosk never spends the last:
+        # one more here, and nothing is said of locking.
+        assert said == ja["card.wrong_pin_one_more"]
+        assert "あと1回" in said and "ロック" not in said
         assert await text_of(page, "#card-retry") == ja["card.retry_pin"]
         assert await visible(page, "#card-error-continue")
         await assert_nothing_left(page)
@@ -387,6 +397,8 @@ async def test_the_last_try_is_never_used(
         await tap_pin(page, "0000")
         await page.click("#pin-submit")
         await on_screen(page, "card-error")
+        # The PIN was wrong: the title says so, the text why there is no retry.
+        assert await text_of(page, "#h-card-error") == ja["card.wrong_pin_title"]
         assert await text_of(page, "#card-error-text") == ja["card.last_try"]
         assert not await visible(page, "#card-retry")
         await page.click("#card-error-continue")
@@ -434,7 +446,9 @@ async def test_without_the_agent_the_citizen_goes_on_without_the_card(
             await tap_pin(page, PIN)
         channel = f"mg:{{{site.tenant}:{site.office}}}:card:"
         await eventually(lambda: _no_listener(site.redis, channel))
-        async with page.expect_response(re.compile(r"/kiosk/card-read$")) as answered:
+        await eventually(lambda: _key_gone(site, token))
+        # Its key went with it: the page hears so when it asks for the key.
+        async with page.expect_response(re.compile(r"/kiosk/card-key$")) as answered:
             await page.click("#pin-submit")
         assert (await answered.value).status == 503
         await on_screen(page, "card-error")
@@ -626,6 +640,9 @@ async def test_card_screens_are_accessible_and_fit(
             await tap_pin(page, "12")
             await page.click("#pin-submit")
             await on_screen(page, "card-error")  # wrong PIN, two tries left
+            words = catalog(lang)
+            assert await text_of(page, "#h-card-error") == words["card.wrong_pin_title"]
+            assert await text_of(page, "#card-error-text") == words["card.wrong_pin_one_more"]
             await check(f"{lang}-error")
             await page.click("#card-retry")
             await tap_pin(page, PIN)
@@ -666,3 +683,4 @@ def test_every_card_error_code_has_its_words_in_every_language() -> None:
             if key.startswith("card."):
                 assert text.strip() and text != key, (lang, key)
         assert "{n}" in cat["card.wrong_pin_tries"]
+        assert "{n}" not in cat["card.wrong_pin_one_more"]

@@ -660,6 +660,13 @@ async def test_booking_name_shown_for_a_booked_ticket(redis: Redis, tenant: str)
             await wait_list(page, "queue", [checked_in["number"]])
             row = await text_of(page, "#queue > li")
             assert "山田 花子" in row and "09:00" in row
+            # 8:55: checked in early, the booking waits for its 9:00 slot, and
+            # the clerk is told so rather than "nobody is waiting".
+            await press(page, "n")
+            assert await text_of(page, "#status") == say(
+                "staff.result.nobody_until", number=checked_in["number"], time="09:00")
+            await wait_list(page, "queue", [checked_in["number"]])
+            clock.now = datetime(2026, 11, 30, 9, tzinfo=JST).timestamp()
             await press(page, "n")
             assert await current_number(page) == checked_in["number"]
             assert await text_of(page, "#booking-name") == say("staff.booking.name",
@@ -667,6 +674,7 @@ async def test_booking_name_shown_for_a_booked_ticket(redis: Redis, tenant: str)
             assert await text_of(page, "#booking-slot") == "09:00"
             assert await text_of(page, "#prefill-address") == card["address"]
             assert await text_of(page, "#prefill-sex") == JA["staff.prefill.sex_female"]
+            assert await text_of(page, "#prefill-birth") == "1980年1月2日（昭和55年）"
             assert await text_of(page, "#current-channel") == JA["staff.channel.online"]
             assert await audit(page) == []
             await screenshot(page, "staff-booking")
@@ -679,11 +687,40 @@ async def test_booking_name_shown_for_a_booked_ticket(redis: Redis, tenant: str)
             assert await text_of(page, "#status") == en["staff.result.called"].replace(
                 "{number}", checked_in["number"]).replace("{service}", "okuyami")
             assert await text_of(page, "#booking-name") == "山田 花子"
+            assert await text_of(page, "#prefill-birth") == "January 2, 1980"
             assert await audit(page) == []
             await screenshot(page, "staff-booking-en")
             # Never on the public board.
             status = await site.ok("GET", site.path("/status"))
             assert "山田" not in json.dumps(status, ensure_ascii=False)
+    assert log.foreign() == [] and log.console_errors == [], log
+
+
+async def test_card_birth_date_without_month_or_day(site: AppHarness) -> None:
+    """Some residence-card holders' cards carry 00 for an unknown month or
+    day: the clerk sees what is known, with the 和暦 (both eras when the
+    known part spans a change of era)."""
+    log = RequestLog()
+    await site.act("1", "open")
+    ticket = await site.issue()
+    card = {"name": "SMITH JOHN", "address": "北九州市小倉北区城内1-1",
+            "birth_date": "19890100", "sex": "1"}  # as the card stores it
+    await site.ok("POST", f"/api/v1/tickets/{ticket['id']}/prefill", 204, role="kiosk",
+                  json_body=card)
+    async with browser_pages() as browser, counter_pc(browser, log) as page:
+        await log_in(page, site, "clerk", f"/staff?office={OFFICE}&counter=1")
+        await wait_list(page, "queue", [ticket["number"]])
+        await press(page, "n")
+        assert await current_number(page) == ticket["number"]
+        assert await text_of(page, "#prefill-birth") == "1989年1月（昭和64年／平成元年）"
+        shown = await page.evaluate("""async (cases) => {
+            const { formatBirth } = await import("/static/queue/staff/birth.js");
+            return cases.map(([value, lang]) => formatBirth(value, lang));
+        }""", [["1985", "ja"], ["2019-05", "ja"], ["2019-04", "ja"], ["1985-03", "en"],
+               ["1985", "en"], ["1985-03-02", "ko"], ["1985-03", "zh-Hans"]])
+        assert shown == ["1985年（昭和60年）", "2019年5月（令和元年）", "2019年4月（平成31年）",
+                         "March 1985", "1985", "1985년 3월 2일", "1985年3月"]
+        assert await audit(page) == []
     assert log.foreign() == [] and log.console_errors == [], log
 
 

@@ -121,7 +121,7 @@ def test_kanji_mode_sends_shift_jis_text(printer: FakePrinter) -> None:
             texts.append(c.value)
     joined = "".join(texts)
     for expected in ("小倉北区役所", "受付番号", "お待ちの人数 5人", "待ち時間の目安 約15分",
-                     "発券 令和8年11月27日(金) 10:03", "コンビニでも取得できます"):
+                     "発券 令和8年(2026年)11月27日(金) 10:03", "コンビニでも取得できます"):
         assert expected in joined
     # The big number stays a raster (legible from across the lobby), the QR native.
     assert any(c.name == "raster" and c.value.height > 120 for c in commands)

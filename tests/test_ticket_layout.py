@@ -95,9 +95,14 @@ def test_issue_time_is_in_the_office_time_zone() -> None:
 
 
 def test_wareki_date() -> None:
-    assert "発券 令和8年11月27日(金) 10:03" in texts(sample_ticket(wareki=True))
+    # "as well as the Western date" (the setting): both, the era first.
+    assert "発券 令和8年(2026年)11月27日(金) 10:03" in texts(sample_ticket(wareki=True))
     first = sample_ticket(wareki=True, issued_at=datetime(2019, 5, 1, 9, 0, tzinfo=TOKYO))
-    assert "発券 令和元年5月1日(水) 09:00" in texts(first)
+    assert "発券 令和元年(2019年)5月1日(水) 09:00" in texts(first)
+    # Another language's line keeps its own (Western) date under the Japanese one.
+    english = texts(sample_ticket(wareki=True, lang="en"))
+    assert "発券 令和8年(2026年)11月27日(金) 10:03" in english
+    assert not any("令和" in line for line in english if not line.startswith("発券"))
     assert wareki_year(date(2019, 4, 30)) == ("heisei", 31)
     assert wareki_year(date(1989, 1, 7)) is None
 

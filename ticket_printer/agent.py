@@ -173,7 +173,8 @@ class KioskAgent:
                 message = json.loads(receive.result())
                 if message.get("type") == "job":
                     await self._job(ws, message["job"])
-                elif message.get("type") == "card_read" and self.card is not None:
+                elif message.get("type") in ("card_read", "card_status") \
+                        and self.card is not None:
                     self.card.handle(ws, message)  # answers in the background
         finally:
             for task in (ticker, stopper):

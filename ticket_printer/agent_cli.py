@@ -7,12 +7,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import os
 import signal
 import sys
 from pathlib import Path
 from typing import Any
+
+from queue_server import logs
 
 TOKEN_ENV = "MADOGUCHI_KIOSK_TOKEN"
 
@@ -59,7 +60,6 @@ def run(settings: Any, args: argparse.Namespace) -> int:
     except PrinterURLError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     options = PrintOptions(escpos=EscposOptions(kanji=args.kanji, native_qr=not args.image_qr),
                            trust_without_status=args.trust_without_status)
     card = None
@@ -67,6 +67,9 @@ def run(settings: Any, args: argparse.Namespace) -> int:
         from checkin.card_agent import CardAgent  # needs the cardreader extra (pyscard)
 
         card = CardAgent(reader=args.card_reader or None)
+    # After every import: python-escpos calls logging.basicConfig() when
+    # imported, which made a plain basicConfig here a no-op (no INFO lines).
+    logs.setup(settings.log_level)
     agent = KioskAgent(args.server, token, args.printer, Path(args.state_dir), options=options,
                        card=card)
 

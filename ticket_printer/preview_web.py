@@ -13,10 +13,12 @@ from aiohttp import web
 
 from queue_server import openapi
 from queue_server.api import known_office, principal
+from queue_server.api_models import supported_lang
 from queue_server.clock import zone
+from queue_server.errors import MadoguchiError
 
 from .preview import preview_png
-from .ticket import TicketPrint
+from .ticket import LANGS, TicketPrint
 
 SAMPLE_NUMBER_SEQ = 23
 
@@ -25,8 +27,12 @@ async def ticket_preview(request: web.Request) -> web.Response:
     app, office_id = await known_office(request)
     (await principal(request)).require("manage_office", office_id)
     office = await app.engine.office(office_id)
-    lang = request.query.get("lang", "ja")
-    if lang not in ("ja", "en", "ko", "zh-Hans", "vi"):
+    asked = request.query.get("lang", "ja")
+    # やさしい日本語 prints as Japanese (the ticket carries ja and one other).
+    lang = supported_lang(asked, (*LANGS, "ja-easy"))
+    if lang is None:
+        raise MadoguchiError("unsupported_language", supported=[*LANGS, "ja-easy"])
+    if lang == "ja-easy":
         lang = "ja"
     service = next((s for s in office.services if s.walk_in), office.services[0])
     now = datetime.fromtimestamp(app.engine.clock(), zone(office.timezone))
@@ -43,7 +49,8 @@ async def ticket_preview(request: web.Request) -> web.Response:
     # Rendering takes tens of milliseconds of CPU: off the event loop.
     png = await asyncio.to_thread(preview_png, sample)
     return web.Response(body=png, content_type="image/png",
-                        headers={"Cache-Control": "private, no-cache"})
+                        headers={"Cache-Control": "private, no-cache",
+                                 "Content-Language": lang})
 
 
 def setup(app: web.Application) -> None:
@@ -53,5 +60,7 @@ def setup(app: web.Application) -> None:
         "Manager/admin: the ticket as the office's printers would print it now (PNG, "
         "512 dots wide, a sample number)",
         [openapi.param("office", desc="Office id"),
-         openapi.param("lang", "query", "ja | en | ko | zh-Hans | vi", required=False)],
-        {"200": "image/png"}, auth=True)}})
+         openapi.param("lang", "query", "ja | en | ko | zh-Hans | vi (regional tags such "
+                       "as en-US or zh-CN are taken; the response's Content-Language says "
+                       "which was used)", required=False)],
+        {"200": "image/png", "422": "unsupported_language"}, auth=True)}})

@@ -43,7 +43,7 @@ class TicketPrint:
     office_name_local: str | None = None  # names in `lang`, when it is not Japanese
     service_name_local: str | None = None
     timezone: str = "Asia/Tokyo"
-    wareki: bool = False  # 令和8年11月27日 instead of 2026年11月27日
+    wareki: bool = False  # 令和8年(2026年)11月27日: the era with the Western year
 
     def __post_init__(self) -> None:
         if self.issued_at.tzinfo is None:

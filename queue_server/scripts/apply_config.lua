@@ -7,7 +7,7 @@
   ARGV[1..5] see includes.lua
   ARGV[6] the office document (validated JSON)
   ARGV[7] JSON {"services": [{id, letter, name, walk_in, max_wait_ms,
-          expected_ms}], "counters": [{id, name, services: "a,b", order}]}
+          expected_ms, early_call}], "counters": [{id, name, services: "a,b", order}]}
 
   Touches: config, services, counters, svc:<id>, ctr:<id>, version
   Returns {"ok", "version"}
@@ -32,7 +32,8 @@ end
 
 sync(P .. "services", "svc:", mirror.services, function(key, s)
   redis.call("HSET", key, "letter", s.letter, "name", s.name, "walk_in", s.walk_in,
-    "max_wait_ms", s.max_wait_ms, "expected_ms", s.expected_ms)
+    "max_wait_ms", s.max_wait_ms, "expected_ms", s.expected_ms,
+    "early_call", s.early_call or "at_slot")
   redis.call("HSETNX", key, "avg_ms", s.expected_ms)
 end)
 sync(P .. "counters", "ctr:", mirror.counters, function(key, c)

@@ -50,10 +50,31 @@ end
 local function take(h) lines[h.key].pos = lines[h.key].pos + 2 end
 
 local services = split(ctr["services"])
-local queue, total = {}, 0
+-- Bookings that came early are listed where they will be called: when
+-- nobody is callable now, move on to the moment the next of them is due.
+local function next_due()
+  local soonest = nil
+  local keys = {P .. "cq:" .. cid}
+  for _, s in ipairs(services) do keys[#keys + 1] = P .. "q:" .. s end
+  for _, key in ipairs(keys) do
+    local h = line(key)
+    if h ~= nil then
+      local due = tonumber(redis.call("HGET", P .. "t:" .. h.id, "due"))
+      if soonest == nil or due < soonest then soonest = due end
+    end
+  end
+  return soonest
+end
+local queue, total, at = {}, 0, NOW
 while #queue < limit do
-  local pick = choose_next(cid, ctr, line)
-  if pick == nil then break end
+  local pick = choose_next(cid, ctr, line, at)
+  if pick == nil then
+    local later = next_due()
+    if later == nil or later <= at then break end
+    at = later
+    pick = choose_next(cid, ctr, line, at)
+    if pick == nil then break end
+  end
   take(pick)
   local t = load(pick.id)
   if t then queue[#queue + 1] = t end

@@ -187,17 +187,34 @@ end
 -- its list with someone waiting, "due": the smallest score. `head(key)`
 -- gives a line's head as {id, score, key} or nil: call_next.lua's removes
 -- leftovers of earlier days as it looks, counter_board.lua's only reads.
-local function choose_next(cid, ctr, head)
-  local pick = head(P .. "cq:" .. cid)
+--
+-- A booking checked in before its slot waits for its slot (DESIGN §5)
+-- unless the office set booking.early_call: when_free (mirrored into every
+-- svc:<id> as early_call). Such a ticket's score is its due_at (bookings get
+-- no head start), so everything behind it in its line is due later still:
+-- a head that is not yet due closes its line for now. `at` (default NOW)
+-- lets counter_board.lua ask what would be called at a later moment.
+local function callable_at(h, at)
+  if h == nil then return nil end
+  local due = tonumber(redis.call("HGET", P .. "t:" .. h.id, "due") or "0")
+  if due <= at then return h end
+  local s = redis.call("HGET", P .. "t:" .. h.id, "service")
+  if redis.call("HGET", P .. "svc:" .. (s or ""), "early_call") == "when_free" then return h end
+  return nil
+end
+
+local function choose_next(cid, ctr, head, at)
+  at = at or NOW
+  local pick = callable_at(head(P .. "cq:" .. cid), at)
   if pick ~= nil then return pick end
   local first, oldest, overdue = nil, nil, nil
   for _, s in ipairs(split(ctr["services"])) do
-    local h = head(P .. "q:" .. s)
+    local h = callable_at(head(P .. "q:" .. s), at)
     if h ~= nil then
       if first == nil then first = h end
       if oldest == nil or h.score < oldest.score then oldest = h end
       local max_wait = tonumber(redis.call("HGET", P .. "svc:" .. s, "max_wait_ms") or "0")
-      if max_wait > 0 and NOW - h.score >= max_wait then
+      if max_wait > 0 and at - h.score >= max_wait then
         if overdue == nil or h.score < overdue.score then overdue = h end
       end
     end
@@ -246,8 +263,16 @@ local function ticket_view(tid)
     if t["target"] ~= "" then qkey = P .. "cq:" .. t["target"] end
     ahead = redis.call("ZCOUNT", qkey, "-inf", "(" .. t["score"])
   end
+  -- A booking that came early is not called before its slot (choose_next):
+  -- the estimate must not promise it sooner.
+  local until_due = 0
+  local due = tonumber(t["due"]) or NOW
+  if t["state"] == "waiting" and due > NOW
+     and redis.call("HGET", P .. "svc:" .. t["service"], "early_call") ~= "when_free" then
+    until_due = due - NOW
+  end
   local cap, idle = open_capacity()
-  return {ticket = t, ahead = ahead,
+  return {ticket = t, ahead = ahead, until_due_ms = until_due,
     avg_ms = tonumber(redis.call("HGET", P .. "svc:" .. t["service"], "avg_ms") or "0"),
     open_counters = cap[t["service"]] or 0, idle_counters = idle[t["service"]] or 0,
     counter = counter_pub(t["counter"]) or cjson.null, last_event = last_event_id()}
@@ -275,6 +300,16 @@ local function issue(p)
   if p.due ~= nil and p.due ~= "" then due = tonumber(p.due) end
   local score = due
   if p.priority == "1" then score = due - p.head_start end
+  if p.due ~= nil and p.due ~= "" then
+    -- Equal due_at (a slot's bookings) is broken by arrival, not by the
+    -- random id (DESIGN §5): the n-th ticket given this score gets
+    -- (n-1)/4096 ms more. Epoch ms stay below 2^41 until 2039, so a double
+    -- holds 1/4096 ms exactly; walk-ins (due = now) need no tie counter.
+    local tie = P .. "tie:" .. score
+    local k = redis.call("INCR", tie)
+    if k == 1 then expire_on_clock(tie, math.floor(due / 1000) + 86400) end
+    score = score + math.min(k - 1, 4095) / 4096
+  end
 
   local t = {id = p.id, number = number, service = p.service, state = p.state}
   redis.call("HSET", tkey, "id", p.id, "office", OFFICE, "number", number,
@@ -287,6 +322,9 @@ local function issue(p)
   redis.call("EXPIRE", P .. "day:" .. p.day, p.ttl)
 
   if p.state == "waiting" then
+    -- A checked-in booking arrives now: its wait counts from the later of
+    -- its slot and this moment (statistics, staff console).
+    if p.booking ~= nil and p.booking ~= "" then redis.call("HSET", tkey, "arrived_at", NOW) end
     redis.call("ZADD", P .. "q:" .. p.service, score, p.id)
   elseif p.phone ~= nil and p.phone ~= "" then
     -- Personal data only while it serves its purpose: dropped on arrival.

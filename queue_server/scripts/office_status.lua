@@ -4,7 +4,7 @@
   calls. Read-only; public (no ticket ids, no personal data).
 
   KEYS[1] events stream of the office
-  ARGV[1..5] see includes.lua (ARGV[3..5] unused)
+  ARGV[1..5] see includes.lua (ARGV[4..5] unused)
 
   Returns {"ok", "counters": [...], "services": {id: {waiting, avg_ms,
            open_counters}}, "recent": [...], "last_event"}
@@ -31,7 +31,9 @@ for _, sid in ipairs(redis.call("SMEMBERS", P .. "services")) do
     local due = tonumber(redis.call("HGET", P .. "t:" .. tid, "due"))
     if due ~= nil and (oldest == cjson.null or due < oldest) then oldest = due end
   end
-  services[sid] = {waiting = waiting_count(sid), open_counters = cap[sid] or 0,
+  services[sid] = {waiting = waiting_count(sid),
+    -- ahead of someone joining now: bookings due later are behind them
+    ahead_now = redis.call("ZCOUNT", P .. "q:" .. sid, "-inf", NOW), open_counters = cap[sid] or 0,
     idle_counters = idle[sid] or 0,
     avg_ms = tonumber(redis.call("HGET", P .. "svc:" .. sid, "avg_ms") or "0"),
     oldest_due = oldest}

@@ -106,6 +106,14 @@ export async function agentKey(token) {
   return { publicKey: data.public_key, office: data.office };
 }
 
+// Is a card reader ready at this kiosk (the agent connected, a reader
+// there, pcscd running, the reader not held by another program)? Resolves,
+// or throws the CardError saying what is wrong.
+export async function readerReady(token) {
+  const data = await call("GET", "/kiosk/card-ready", token);
+  if (!data || data.ready !== true) throw new CardError("bad_reply");
+}
+
 // Seal { pin, consent, request } for the agent. Returns the
 // body of POST /kiosk/card-read and the key that opens the answer.
 export async function sealRequest(agentPublicKey, { pin, consent, request }) {

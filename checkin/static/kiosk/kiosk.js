@@ -18,7 +18,7 @@
 import { ApiError, apiWith, enc } from "/static/queue/common/api.js";
 import { OfficeEvents } from "/static/queue/common/events.js";
 import { IdleWarning } from "/static/queue/common/idle.js";
-import { agentKey, readCard } from "./card.js";
+import { readCard, readerReady } from "./card.js";
 import {
   applyI18n, currentLang, formatDate, formatTime, has, loadAll, markLangSwitch, pickName,
   putName, renderLangSwitch, setLang, t,
@@ -748,13 +748,19 @@ function cardFailure(error) {
   if (code === "wrong_pin" && tries !== null && tries <= 1) {
     // The next try would be the last: the kiosk never uses it (the agent
     // would refuse it anyway). The counter can help, and reset the PIN.
-    return { title: "card.last_try_title", text: "card.last_try", retry: null };
+    // The PIN was wrong all the same: the title says so.
+    return { title: "card.wrong_pin_title", text: "card.last_try", retry: null };
   }
   switch (code) {
     case "wrong_pin":
-      return tries === null
-        ? { title: "card.wrong_pin_title", text: "card.wrong_pin", retry: "pin" }
-        : { title: "card.wrong_pin_title", text: "card.wrong_pin_tries", params: { n: tries },
+      // What is left *here*: the card's tries less the last one, which the
+      // kiosk never spends (two left on the card = one more here).
+      if (tries === null) {
+        return { title: "card.wrong_pin_title", text: "card.wrong_pin", retry: "pin" };
+      }
+      return tries === 2
+        ? { title: "card.wrong_pin_title", text: "card.wrong_pin_one_more", retry: "pin" }
+        : { title: "card.wrong_pin_title", text: "card.wrong_pin_tries", params: { n: tries - 1 },
           retry: "pin" };
     case "last_try_protected":
       return { title: "card.last_try_title", text: "card.last_try", retry: null };
@@ -805,8 +811,9 @@ function endCard() {
   $("card-error-take").hidden = true;
 }
 
-// "I agree": is there a card reader to talk to? Asked before the citizen
-// types their PIN, so a kiosk whose agent is away says so at once.
+// "I agree": is a card reader ready? Asked of the agent before the citizen
+// places the card or types their PIN, so a kiosk whose agent is away, whose
+// reader is missing or held by another program says so at once.
 async function agreeCard() {
   const card = state.card;
   if (!card || card.busy) return;
@@ -814,7 +821,7 @@ async function agreeCard() {
   $("card-agree").disabled = true;
   let failure = null;
   try {
-    await agentKey(state.token);
+    await readerReady(state.token);
   } catch (err) {
     failure = err;
   }

@@ -798,6 +798,10 @@ function bookingSection() {
       ["near_minutes", "editor.near_minutes", 1, 240, "editor.near_hint"],
       ["come_now_minutes", "editor.come_now_minutes", 0, 120],
     ]),
+    control({ path: ["booking", "early_call"], label: "editor.early_call", kind: "select",
+      hint: "editor.early_call_hint",
+      options: [["at_slot", "editor.early_call_at_slot"],
+        ["when_free", "editor.early_call_when_free"]] }),
     control({ path: ["booking", "reminder_time"], label: "editor.reminder_time", kind: "text",
       rule: "time", required: true, cls: "short", hint: "editor.reminder_hint",
       placeholder: "10:00" }));

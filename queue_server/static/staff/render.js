@@ -2,7 +2,8 @@
 // the ticket at the counter, which actions can run now, and the lists.
 // Nothing here talks to the server.
 
-import { formatTime, t } from "../login/i18n.js";
+import { currentLang, formatTime, t } from "../login/i18n.js";
+import { formatBirth } from "./birth.js";
 import { clockTime } from "./errors.js";
 import { counterName, officeName, serviceOf, serviceName, state } from "./state.js";
 
@@ -126,7 +127,7 @@ const SEX_KEYS = { 1: "staff.prefill.sex_male", 2: "staff.prefill.sex_female", 9
 function showPrefill(card) {
   $("current-prefill").hidden = !card;
   const fields = { "prefill-name": card?.name, "prefill-address": card?.address,
-    "prefill-birth": card?.birth_date,
+    "prefill-birth": card?.birth_date ? formatBirth(card.birth_date, currentLang()) : "",
     "prefill-sex": card?.sex ? t(SEX_KEYS[card.sex] || "staff.prefill.sex_other") : "" };
   for (const [id, value] of Object.entries(fields)) $(id).textContent = value || "";
 }

@@ -10,7 +10,7 @@
 
 import { OfficeEvents } from "../common/events.js";
 import {
-  applyI18n, chooseLang, markLangSwitch, renderLangSwitch, setLang, t, useCatalogs,
+  applyI18n, chooseLang, formatTime, markLangSwitch, renderLangSwitch, setLang, t, useCatalogs,
 } from "../login/i18n.js";
 import { clearError, errorOf, setStatus, showError } from "../login/messages.js";
 import { api, getSession, loginUrl, logout } from "../login/session.js";
@@ -328,10 +328,18 @@ async function run(work) {
 
 function callNext() {
   const before = state.board.current;
+  // The line may hold only bookings that came early: they wait for their
+  // slot (booking.early_call), and the clerk is told until when.
+  const next = state.board.queue[0];
+  const until = next && next.callable_from ? next : null;
   return run(async () => {
     const result = await call(`${counterPath()}/call-next`, { method: "POST" });
     if (!result.ok) {
       fail(result.error);
+    } else if (result.status === 204 && until) {
+      say(() => t("staff.result.nobody_until", {
+        number: until.number, time: formatTime(until.callable_from),
+      }));
     } else if (result.status === 204) {
       say(() => (before ? t("staff.result.finished_nobody", { number: before.number })
         : t("staff.result.nobody")));
