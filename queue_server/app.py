@@ -24,9 +24,11 @@ from . import (
     api_stats,
     card_relay,
     dashboard_pages,
+    idempotency,
     jobs,
     login_pages,
     openapi,
+    sessions,
     staff_pages,
     websockets,
 )
@@ -62,8 +64,14 @@ async def errors_and_logs(request: web.Request, handler: Handler) -> web.StreamR
     logged by route name (paths carry ticket ids, which are capabilities)."""
     started = time.perf_counter()
     route = request.match_info.route.name or "unmatched"
+    current = idempotency.CURRENT.set(None)
     try:
+        attempt = await idempotency.begin(
+            request, request.cookies.get(sessions.cookie_name(ctx(request).settings)))
+        idempotency.CURRENT.set(attempt)
         response = await handler(request)
+        if attempt is not None and attempt.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
     except MadoguchiError as exc:
         response = _error(exc)
     except web.HTTPException as exc:
@@ -76,11 +84,17 @@ async def errors_and_logs(request: web.Request, handler: Handler) -> web.StreamR
             response.headers["Allow"] = exc.headers["Allow"]
     except (RedisError, OSError) as exc:
         log.error("data store unavailable", extra={"route": route, "error": type(exc).__name__})
-        response = _error(MadoguchiError("unavailable"))
+        # A request that changes state may have reached Redis before the
+        # failure (a time-out does not stop a queued script): the outcome is
+        # unknown, and "try again" could do it twice.
+        unknown = request.method not in sessions.SAFE_METHODS
+        response = _error(MadoguchiError("outcome_unknown" if unknown else "unavailable"))
     except Exception:
         # A bug, not bad input: still a JSON error, and the trace in the log.
         log.exception("unhandled error", extra={"route": route})
         response = _error(MadoguchiError("internal"))
+    finally:
+        idempotency.CURRENT.reset(current)
     elapsed = time.perf_counter() - started
     ctx(request).metrics.requests.labels(request.method, route, str(response.status)).observe(
         elapsed)

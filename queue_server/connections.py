@@ -6,6 +6,8 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from .embedded_redis import EmbeddedRedis
 from .settings import Settings
@@ -24,7 +26,12 @@ async def connect(settings: Settings, existing: Redis | None = None) -> AsyncIte
     # A blocking pool: under a burst, requests wait for a connection instead
     # of failing (redis-py's default pool raises past 100 connections).
     pool = BlockingConnectionPool.from_url(
-        url, max_connections=settings.redis_max_connections, timeout=5, health_check_interval=30
+        url, max_connections=settings.redis_max_connections, timeout=5, health_check_interval=30,
+        socket_timeout=settings.redis_timeout_seconds,
+        # Never resend a command by itself: a script that timed out may still
+        # run, and a blind resend would run it twice (the request answers
+        # outcome_unknown instead; its client retries with its key).
+        retry=Retry(NoBackoff(), 0),
     )
     client = Redis.from_pool(pool)
     try:
