@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -19,10 +20,13 @@ async def connect(settings: Settings, existing: Redis | None = None) -> AsyncIte
         yield existing
         return
     embedded = None
+    supervisor = None
     url = settings.redis_url
     if url is None:
         embedded = EmbeddedRedis(settings.var_dir / "redis").start()
         url = embedded.url
+        # A redis-server that dies is started again on the same data.
+        supervisor = asyncio.create_task(embedded.supervise(), name="embedded-redis")
     # A blocking pool: under a burst, requests wait for a connection instead
     # of failing (redis-py's default pool raises past 100 connections).
     pool = BlockingConnectionPool.from_url(
@@ -40,3 +44,7 @@ async def connect(settings: Settings, existing: Redis | None = None) -> AsyncIte
         await client.aclose()
         if embedded is not None:
             embedded.stop()
+        if supervisor is not None:
+            supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await supervisor
