@@ -28,6 +28,7 @@ from . import (
     jobs,
     login_pages,
     openapi,
+    redis_checks,
     sessions,
     staff_pages,
     websockets,
@@ -112,7 +113,9 @@ async def readyz(request: web.Request) -> web.Response:
         await ctx(request).redis.ping()
     except (RedisError, OSError):
         return web.json_response({"status": "redis unreachable"}, status=503)
-    return web.json_response({"status": "ready"})
+    # Still ready with warnings (Redis's persistence settings, checked at start).
+    warnings = request.app.get(redis_checks.WARNINGS)
+    return web.json_response({"status": "ready", **({"warnings": warnings} if warnings else {})})
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -137,6 +140,7 @@ def create_app(settings: Settings, redis: Redis | None = None,
                             stream_maxlen=settings.stream_maxlen)
             hub = Hub(client, lambda office: engine.keys(office).events)
             secret = await jobs.tenant_secret(client, settings.tenant, settings.secret_key)
+            await redis_checks.check(app, client)
             # One outbox per process: bookings queue into it (when sending is
             # configured), the sender drains it, staff read its state.
             outbox = SmsOutbox(client, settings.tenant, clock, limits=SmsLimits(
