@@ -82,6 +82,13 @@ async def begin(request: web.Request, session_cookie: str | None) -> Attempt | N
                    _digest(request.method, request.rel_url.path, body))
 
 
+def replayed() -> bool:
+    """The current request was answered from a stored outcome (nothing new
+    happened: metrics do not count it again)."""
+    attempt = CURRENT.get()
+    return attempt is not None and attempt.replayed
+
+
 def claim(script: str) -> Attempt | None:
     """The current request's attempt, for the state-changing script about to
     run (once per request)."""

@@ -318,7 +318,7 @@ IDEMPOTENT_PATHS = (
     "/api/v1/offices/{office}/check-in", "/api/v1/bookings/{token}/check-in",
     "/api/v1/bookings/{token}/cancel", "/api/v1/bookings/{token}/change",
     "/api/v1/tickets/{ticket_id}/cancel", "/api/v1/tickets/{ticket_id}/rejoin",
-    "/api/v1/tickets/{ticket_id}/arrive",
+    "/api/v1/tickets/{ticket_id}/arrive", "/api/v1/offices/{office}/queue",
 )
 IDEMPOTENCY_DOC = (
     "State-changing requests take an `Idempotency-Key` header (IETF draft "

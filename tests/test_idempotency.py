@@ -68,10 +68,18 @@ async def test_ticket_issue_retry_returns_the_first_ticket(api: AppHarness) -> N
     assert again[2].get("Idempotent-Replayed") == "true"
     assert "Idempotent-Replayed" not in first[2]
     assert await waiting(api) == 1
+    assert await metric(api, "madoguchi_tickets_issued_total") == 1.0  # counted once
     # A new key is a new ticket.
     other = await post(api, api.path("/tickets"), {"service": "shomei"}, new_key())
     assert other[0] == 201 and other[1]["id"] != first[1]["id"]
     assert await waiting(api) == 2
+
+
+async def metric(api: AppHarness, name: str) -> float:
+    async with api.client.get("/metrics") as resp:
+        text = await resp.text()
+    line = next(x for x in text.splitlines() if x.startswith(f'{name}{{office="testoffice"}}'))
+    return float(line.split()[-1])
 
 
 async def test_key_reused_for_another_request_is_refused(api: AppHarness) -> None:
@@ -108,6 +116,7 @@ async def test_call_next_retry_returns_the_same_ticket_and_skips_nobody(api: App
     assert first[0] == again[0] == 200
     assert first[1]["id"] == again[1]["id"] == a["id"]
     assert again[2].get("Idempotent-Replayed") == "true"
+    assert await metric(api, "madoguchi_calls_total") == 1.0
     # b still waits: the retry neither finished a nor called b.
     assert (await api.ok("GET", f"/api/v1/tickets/{a['id']}"))["state"] == "called"
     assert (await api.ok("GET", f"/api/v1/tickets/{b['id']}"))["state"] == "waiting"
@@ -377,3 +386,11 @@ def test_openapi_documents_the_key_and_outcome_unknown() -> None:
         assert "Idempotency-Key" in {p["name"] for p in operation["parameters"]}, path
         assert "outcome_unknown" in operation["responses"]["503"]["description"], path
     assert "idempotency_key_reused" in doc["info"]["description"]
+
+
+async def test_queue_join_retry_returns_the_same_ticket(booking_api: AppHarness) -> None:
+    api = booking_api
+    key = new_key()
+    first = await public_post(api, api.path("/queue"), {"service": "shomei"}, key)
+    again = await public_post(api, api.path("/queue"), {"service": "shomei"}, key)
+    assert first[0] == again[0] == 201 and again[1]["id"] == first[1]["id"] and again[2] == "true"

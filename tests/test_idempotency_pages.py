@@ -14,9 +14,13 @@ import pytest
 from redis.asyncio import Redis
 
 from tests.accounts import script_errors
-from tests.browser import RequestLog, chromium
+from tests.browser import RequestLog, chromium, phone_page, wait_ready
 from tests.conftest import ManualClock
 from tests.servers import AppHarness, app_harness
+from tests.test_booking_e2e import kokurakita
+from tests.test_booking_pages import base_url as book_base_url
+from tests.test_booking_pages import catalog as book_catalog
+from tests.test_booking_pages import step_shown
 from tests.test_kiosk_page import (
     MS,
     agent,
@@ -40,21 +44,24 @@ UNKNOWN = {"error": {"code": "outcome_unknown", "message": "no answer in time"}}
 
 
 class LoseFirstAnswer:
-    """A route handler: the first matching request goes to the server (and
-    is done there); the page gets outcome_unknown instead of its answer.
-    Later ones pass. Keeps every request's Idempotency-Key and each answer's
-    Idempotent-Replayed header."""
+    """A route handler: the first `lost` matching requests go to the server
+    (and are done there); the page gets outcome_unknown instead of their
+    answers. Later ones pass. Keeps every request's Idempotency-Key and each
+    answer's Idempotent-Replayed header."""
 
-    def __init__(self) -> None:
+    def __init__(self, lost: int = 1) -> None:
+        self.lost = lost
         self.keys: list[str | None] = []
         self.replayed: list[str | None] = []
+        self.answers: list[Any] = []
         self.first_done = asyncio.Event()
 
     async def __call__(self, route: Any) -> None:
         self.keys.append(await route.request.header_value("Idempotency-Key"))
         response = await route.fetch()
         self.replayed.append(response.headers.get("idempotent-replayed"))
-        if len(self.keys) == 1:
+        self.answers.append(json.loads(await response.text() or "null"))
+        if len(self.keys) <= self.lost:
             await route.fulfill(status=503, content_type="application/json",
                                 body=json.dumps(UNKNOWN))
             self.first_done.set()
@@ -115,3 +122,43 @@ async def test_staff_call_next_retry_calls_the_same_ticket(
 
 async def ticket_state(site: AppHarness, tid: str) -> str:
     return str((await site.ok("GET", f"/api/v1/tickets/{tid}"))["state"])
+
+
+async def test_booking_page_books_once_when_the_answers_are_lost(
+    redis: Redis, tenant: str, clock: ManualClock
+) -> None:
+    """Every try of the first press gets outcome_unknown: the page says it
+    could not confirm; pressing again for the same details sends the same
+    key, and the citizen gets the booking the first try made."""
+    ja = book_catalog("ja")
+    lose = LoseFirstAnswer(lost=4)  # act()'s four tries of the first press
+    log = RequestLog()
+    async with app_harness(redis, tenant, kokurakita(), clock=clock) as city, \
+            chromium() as browser, phone_page(browser, log=log) as page:
+        await page.route("**/api/v1/offices/*/bookings", lose)
+        await page.goto(f"{book_base_url(city)}/book/kokurakita")
+        await wait_ready(page)
+        await page.click("#service-list button[data-service='mynumber']")
+        await step_shown(page, "date")
+        await page.click("#date-list button.choice")
+        await step_shown(page, "time")
+        await page.click("#time-list button.choice")
+        await step_shown(page, "phone")
+        await page.fill("#phone", "090-2468-1357")
+        await page.keyboard.press("Enter")
+        await step_shown(page, "confirm")
+        await page.click("#submit")
+        await page.wait_for_function(
+            "(t) => document.body.innerText.includes(t)", arg=ja["error.outcome_unknown"],
+            timeout=30_000)
+        await page.click("#submit")
+        await step_shown(page, "done")
+        code = "".join((await page.text_content("#code") or "").split())
+        assert len(lose.keys) == 5 and len(set(lose.keys)) == 1 and lose.keys[0]
+        assert lose.replayed == [None, "true", "true", "true", "true"]
+        booked = lose.answers[-1]
+        assert booked["code"] == code and all(a == booked for a in lose.answers)
+        day = booked["slot_start"][:10]
+        listed = await city.ok("GET", city.path(f"/bookings?date={day}"), role="staff")
+        assert [b["code"] for b in listed["bookings"]] == [code]  # one booking, not five
+    assert all("503" in e for e in log.console_errors), log.console_errors

@@ -411,12 +411,12 @@ function submitPhone(event) {
   showStep("confirm");
 }
 
-// The booking whose outcome is not known yet ({body, key}): pressing "book"
-// again for the same details resends it with the same Idempotency-Key, so
-// it is booked once whatever happened to the first answer.
+// The booking (or queue join) whose outcome is not known yet ({body, key}):
+// pressing the button again for the same details resends it with the same
+// Idempotency-Key, so it is done once whatever happened to the first answer.
 let unsure = null;
 
-function bookingKey(body) {
+function actionKey(body) {
   const text = JSON.stringify(body);
   if (!unsure || unsure.body !== text) unsure = { body: text, key: newIdempotencyKey() };
   return unsure.key;
@@ -429,7 +429,7 @@ function submitBooking() {
     if (state.name) body.name = state.name;
     try {
       state.booking = await act("POST", `/offices/${enc(officeId)}/bookings`, body,
-        { idempotencyKey: bookingKey(body) });
+        { idempotencyKey: actionKey(body) });
       unsure = null;
     } catch (error) {
       if (!UNKNOWN_OUTCOME.has(error.code)) unsure = null;
@@ -513,8 +513,11 @@ function submitQueue(event) {
     const body = { service: state.queueService.id, lang: currentLang() };
     if (phone) body.phone = phone;
     try {
-      state.ticket = await api("POST", `/offices/${enc(officeId)}/queue`, body);
+      state.ticket = await act("POST", `/offices/${enc(officeId)}/queue`, body,
+        { idempotencyKey: actionKey(body) });
+      unsure = null;
     } catch (error) {
+      if (!UNKNOWN_OUTCOME.has(error.code)) unsure = null;
       if (PHONE_ERRORS.has(error.code)) {
         fieldError("queue-phone", { error });
         $("queue-phone").focus();
