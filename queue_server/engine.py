@@ -126,6 +126,10 @@ class Engine:
                                         [*base, *args, *extra_args])
         if result.pop("replayed", False) and attempt is not None:
             attempt.replayed = True
+        if "error" in result and attempt is not None:
+            # A refusal changed and stored nothing: the key goes with the
+            # request's next try of a change (a booking whose code was taken).
+            attempt.used = False
         if "error" in result:
             code = result.pop("error")
             result.pop("ok", None)

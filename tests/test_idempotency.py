@@ -27,6 +27,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from queue_server import auth as auth_module
+from queue_server import bookings as bookings_module
 from queue_server import calendar, openapi
 from queue_server import engine as engine_module
 from queue_server.app import create_app
@@ -394,3 +395,23 @@ async def test_queue_join_retry_returns_the_same_ticket(booking_api: AppHarness)
     first = await public_post(api, api.path("/queue"), {"service": "shomei"}, key)
     again = await public_post(api, api.path("/queue"), {"service": "shomei"}, key)
     assert first[0] == again[0] == 201 and again[1]["id"] == first[1]["id"] and again[2] == "true"
+
+
+async def test_booking_whose_first_code_was_taken_is_still_kept_by_key(
+    booking_api: AppHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The booking code is drawn again when taken: the key goes with the try
+    that books."""
+    api = booking_api
+    codes = iter([123456, 123456, 654321, 111111, 222222])
+    monkeypatch.setattr(bookings_module.secrets, "randbelow", lambda _n: next(codes))
+    slot = slot_on_clock(2, 10)
+    body = {"service": "mynumber", "slot": slot, "phone": "090-1234-5678"}
+    status, first = await api.request("POST", api.path("/bookings"), json_body=body)
+    assert status == 201 and first["code"] == "123456"
+    key = new_key()
+    other = {**body, "phone": "090-2222-3333"}
+    second = await public_post(api, api.path("/bookings"), other, key)
+    assert second[0] == 201 and second[1]["code"] == "654321"  # 123456 was taken
+    again = await public_post(api, api.path("/bookings"), other, key)
+    assert again[0] == 201 and again[2] == "true" and again[1]["token"] == second[1]["token"]
