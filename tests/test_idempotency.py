@@ -223,6 +223,11 @@ async def send(session: TestClient, url: str, token: str, body: Any,
             "Idempotent-Replayed")
 
 
+async def get(session: TestClient, url: str) -> tuple[int, Any]:
+    async with session.get(url) as resp:
+        return resp.status, await resp.json()
+
+
 async def frozen(proc: subprocess.Popen[bytes], *requests: Any) -> list[Any]:
     """Send `requests` (coroutines) while Redis is stopped (SIGSTOP)."""
     os.kill(proc.pid, signal.SIGSTOP)
@@ -285,8 +290,11 @@ async def test_frozen_redis_outcome_unknown_then_retry_issues_once_and_calls_onc
     # A burst of kiosks during the freeze: each outcome unknown; each
     # retried with its key until it is known: exactly one ticket each.
     keys = [new_key() for _ in range(6)]
-    answers = await frozen(proc, *(send(session, issue, token, shomei, k) for k in keys))
+    *answers, read = await frozen(proc, *(send(session, issue, token, shomei, k) for k in keys),
+                                  get(session, f"{base}/status"))
     assert all(unknown(a) for a in answers), answers
+    # A read changes nothing: it says so ("unavailable", try again).
+    assert read[0] == 503 and read[1]["error"]["code"] == "unavailable", read
     retried = [await send(session, issue, token, shomei, k) for k in keys]
     assert all(r[0] == 201 for r in retried), retried
     assert len({r[1]["id"] for r in retried}) == 6
