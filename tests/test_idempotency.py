@@ -423,3 +423,10 @@ async def test_booking_whose_first_code_was_taken_is_still_kept_by_key(
     assert second[0] == 201 and second[1]["code"] == "654321"  # 123456 was taken
     again = await public_post(api, api.path("/bookings"), other, key)
     assert again[0] == 201 and again[2] == "true" and again[1]["token"] == second[1]["token"]
+
+
+def test_bench_idempotency_smoke(redis_url: str) -> None:
+    from bench import idempotency as bench
+
+    result = bench.main(["--n", "5", "--redis-url", redis_url])
+    assert result["issue_keyed"]["n"] == result["issue_replay"]["n"] == 5
