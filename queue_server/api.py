@@ -13,7 +13,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from . import api_models as m
-from . import calendar, sessions
+from . import calendar, idempotency, sessions
 from .auth import Principal
 from .context import AppContext, ctx
 from .errors import MadoguchiError
@@ -134,7 +134,8 @@ async def issue_ticket(request: web.Request) -> web.Response:
     ticket = await app.engine.issue_ticket(
         office, body.service, channel=channel, lang=body.lang, priority=body.priority
     )
-    app.metrics.tickets.labels(office).inc()
+    if not idempotency.replayed():
+        app.metrics.tickets.labels(office).inc()
     return json_response(ticket, status=201)
 
 
@@ -208,7 +209,8 @@ async def counter_action(request: web.Request) -> web.Response:
         ticket = await engine.call_next(office, counter)
         if ticket is None:
             return web.Response(status=204)
-        app.metrics.calls.labels(office).inc()
+        if not idempotency.replayed():
+            app.metrics.calls.labels(office).inc()
         return json_response(ticket)
     if action in ("resume", "cancel"):
         ref = await parse(request, m.TicketRef)

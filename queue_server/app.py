@@ -25,9 +25,12 @@ from . import (
     card_relay,
     dashboard_pages,
     http_server,
+    idempotency,
     jobs,
     login_pages,
     openapi,
+    redis_checks,
+    sessions,
     staff_pages,
     websockets,
 )
@@ -66,8 +69,14 @@ async def errors_and_logs(request: web.Request, handler: Handler) -> web.StreamR
     logged by route name (paths carry ticket ids, which are capabilities)."""
     started = time.perf_counter()
     route = request.match_info.route.name or "unmatched"
+    current = idempotency.CURRENT.set(None)
     try:
+        attempt = await idempotency.begin(
+            request, request.cookies.get(sessions.cookie_name(ctx(request).settings)))
+        idempotency.CURRENT.set(attempt)
         response = await handler(request)
+        if attempt is not None and attempt.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
     except MadoguchiError as exc:
         response = _error(exc)
     except web.HTTPException as exc:
@@ -80,11 +89,17 @@ async def errors_and_logs(request: web.Request, handler: Handler) -> web.StreamR
             response.headers["Allow"] = exc.headers["Allow"]
     except (RedisError, OSError) as exc:
         log.error("data store unavailable", extra={"route": route, "error": type(exc).__name__})
-        response = _error(MadoguchiError("unavailable"))
+        # A request that changes state may have reached Redis before the
+        # failure (a time-out does not stop a queued script): the outcome is
+        # unknown, and "try again" could do it twice.
+        unknown = request.method not in sessions.SAFE_METHODS
+        response = _error(MadoguchiError("outcome_unknown" if unknown else "unavailable"))
     except Exception:
         # A bug, not bad input: still a JSON error, and the trace in the log.
         log.exception("unhandled error", extra={"route": route})
         response = _error(MadoguchiError("internal"))
+    finally:
+        idempotency.CURRENT.reset(current)
     elapsed = time.perf_counter() - started
     ctx(request).metrics.requests.labels(request.method, route, str(response.status)).observe(
         elapsed)
@@ -102,7 +117,9 @@ async def readyz(request: web.Request) -> web.Response:
         await ctx(request).redis.ping()
     except (RedisError, OSError):
         return web.json_response({"status": "redis unreachable"}, status=503)
-    return web.json_response({"status": "ready"})
+    # Still ready with warnings (Redis's persistence settings, checked at start).
+    warnings = request.app.get(redis_checks.WARNINGS)
+    return web.json_response({"status": "ready", **({"warnings": warnings} if warnings else {})})
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -132,6 +149,7 @@ def create_app(settings: Settings, redis: Redis | None = None,
                             stream_maxlen=settings.stream_maxlen)
             hub = Hub(client, lambda office: engine.keys(office).events)
             secret = await jobs.tenant_secret(client, settings.tenant, settings.secret_key)
+            await redis_checks.check(app, client)
             # One outbox per process: bookings queue into it (when sending is
             # configured), the sender drains it, staff read its state.
             outbox = SmsOutbox(client, settings.tenant, clock, limits=SmsLimits(

@@ -4,6 +4,7 @@ check_in, arrive, booking_no_shows) on the engine's plumbing."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import math
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from . import calendar, slots
+from . import calendar, idempotency, slots
 from .clock import business_day, iso_ms, zone
 from .engine import TICKET_TTL_SECONDS, Engine, new_ticket_id
 from .errors import MadoguchiError
@@ -172,7 +173,7 @@ class Bookings:
         settings = office.booking
         expire_at = int(slot.end.timestamp()) + settings.retention_days * 86400
         for _attempt in range(5):  # a fresh code if one is taken
-            token = f"{office.id}.{secrets.token_urlsafe(24)}"
+            token = self._new_token(office.id)
             booking_id = secrets.token_hex(8)
             params = {"slot": slot.start.isoformat(), "link": f"/b/{token}"}
             sms = self._sms(office, e164, "confirmation", lang, params, booking_id)
@@ -197,6 +198,18 @@ class Bookings:
                 "not_mobile" if not booked["sms_capable"] else result["sms"])
             return Booked(booked, token)
         raise MadoguchiError("code_taken")
+
+    def _new_token(self, office_id: str) -> str:
+        """A booking's link token. Only its digest is stored, so a request
+        with an Idempotency-Key derives it from the key (with the server's
+        secret): its retry, answered from the stored outcome, can give the
+        same link again."""
+        attempt = idempotency.CURRENT.get()
+        if attempt is None:
+            return f"{office_id}.{secrets.token_urlsafe(24)}"
+        mac = hmac.new(self.secret, f"booking-token:{office_id}:{attempt.key_suffix}".encode(),
+                       hashlib.sha256).digest()
+        return f"{office_id}.{base64.urlsafe_b64encode(mac).decode()[:32]}"
 
     async def change(self, token: str, slot_start: datetime) -> dict[str, Any]:
         """Move the booking to another slot of its service (the manage page's

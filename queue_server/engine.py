@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from redis.asyncio import Redis
 
-from . import estimates
+from . import estimates, idempotency
 from .clock import Clock, business_day, day_start_ts, iso, iso_ms, system_clock
 from .errors import MadoguchiError
 from .keys import OfficeKeys, offices_key
@@ -115,7 +115,22 @@ class Engine:
         keys = self.keys(office.id)
         base = [keys.prefix, office.id, int(now * 1000), iso(now, office.timezone),
                 self.stream_maxlen]
-        result = await self.scripts.run(script, [keys.events], [*base, *args])
+        # A request's Idempotency-Key goes with the script that makes its
+        # change: the script keeps the key and the outcome with the change.
+        attempt = idempotency.claim(script)
+        extra_keys: list[str] = []
+        extra_args: list[Any] = []
+        if attempt is not None:
+            extra_keys = [keys.k(attempt.key_suffix)]
+            extra_args = [attempt.fingerprint, idempotency.KEEP_SECONDS]
+        result = await self.scripts.run(script, [keys.events, *extra_keys],
+                                        [*base, *args, *extra_args])
+        if result.pop("replayed", False) and attempt is not None:
+            attempt.replayed = True
+        if "error" in result and attempt is not None:
+            # A refusal changed and stored nothing: the key goes with the
+            # request's next try of a change (a booking whose code was taken).
+            attempt.used = False
         if "error" in result:
             code = result.pop("error")
             result.pop("ok", None)

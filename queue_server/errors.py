@@ -92,6 +92,16 @@ ERRORS: dict[str, tuple[int, str]] = {
                      "not accepted)."),
     "internal": (500, "Something went wrong on the server; it has been logged."),
     "unavailable": (503, "The data store is not reachable; try again."),
+    # A change was sent to the data store but no answer came: it may or may
+    # not have been made. Never "try again" blindly (queue_server.idempotency).
+    "outcome_unknown": (503, "The data store did not answer in time, so the change may or may "
+                        "not have been made. Repeat the request with the same Idempotency-Key "
+                        "(it is then made at most once), or read the current state before "
+                        "acting again."),
+    "invalid_idempotency_key": (400, "The Idempotency-Key header must be 16-128 characters: "
+                                "letters, digits and ._:~+/=-"),
+    "idempotency_key_reused": (422, "This Idempotency-Key was used for a different request; "
+                               "use a new key for each action."),
 }
 
 

@@ -293,12 +293,49 @@ def document() -> dict[str, Any]:
     }
     for path, item in _extra_paths.items():
         paths.setdefault(path, {}).update(item)
+    for path in IDEMPOTENT_PATHS:
+        operation = paths[path]["post"]
+        operation["parameters"] = [*operation["parameters"], dict(IDEMPOTENCY_HEADER)]
+        operation["responses"]["422"]["description"] = (
+            "error (also idempotency_key_reused: the key was used for another request)")
+        operation["responses"]["503"] = {
+            "description": "outcome_unknown: the data store did not answer, the change may "
+                           "or may not have been made; repeat with the same Idempotency-Key "
+                           "(or read the state first)",
+            "content": {"application/json": {"schema": ERROR}}}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "madoguchi API", "version": "1"},
+        "info": {"title": "madoguchi API", "version": "1", "description": IDEMPOTENCY_DOC},
         "paths": paths,
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "A fresh random value (16-128 characters of A-Z a-z 0-9 ._:~+/=-, e.g. a "
+                   "UUID) per user action; the same value on every retry of that action.",
+    "schema": {"type": "string", "minLength": 16, "maxLength": 128}}
+# Operations that take an Idempotency-Key (queue_server.idempotency).
+IDEMPOTENT_PATHS = (
+    "/api/v1/offices/{office}/tickets", "/api/v1/offices/{office}/counters/{counter}/call-next",
+    "/api/v1/offices/{office}/counters/{counter}/{action}", "/api/v1/offices/{office}/bookings",
+    "/api/v1/offices/{office}/check-in", "/api/v1/bookings/{token}/check-in",
+    "/api/v1/bookings/{token}/cancel", "/api/v1/bookings/{token}/change",
+    "/api/v1/tickets/{ticket_id}/cancel", "/api/v1/tickets/{ticket_id}/rejoin",
+    "/api/v1/tickets/{ticket_id}/arrive", "/api/v1/offices/{office}/queue",
+)
+IDEMPOTENCY_DOC = (
+    "State-changing requests take an `Idempotency-Key` header (IETF draft "
+    "draft-ietf-httpapi-idempotency-key-header). The key and the outcome are stored in the "
+    "same atomic step as the change, for 24 hours, per office and per caller (token or "
+    "session). A retry with the same key and the same request returns the first successful "
+    "outcome (same status and body, header `Idempotent-Replayed: true`) and changes nothing; "
+    "the same key with a different request is refused with 422 `idempotency_key_reused`. "
+    "Refusals (4xx) are not stored. When the data store does not answer in time, a "
+    "state-changing request answers 503 `outcome_unknown` (never `unavailable`): the change "
+    "may have been made, so repeat it with the same key, or read the state before acting "
+    "again.")

@@ -25,7 +25,11 @@ SCRIPT_NAMES = tuple(
 
 @cache
 def source(name: str) -> str:
-    return "\n".join([*(f.read_text() for f in INCLUDES), (FOLDER / f"{name}.lua").read_text()])
+    # The operation becomes a function so includes_idempotency.lua can run it
+    # between looking up a key and recording its outcome.
+    return "\n".join([*(f.read_text() for f in INCLUDES),
+                      "local function operation()", (FOLDER / f"{name}.lua").read_text(), "end",
+                      "return idempotent(operation)"])
 
 
 class Scripts:

@@ -35,6 +35,9 @@ class Settings:
     stream_maxlen: int = 10_000
     log_level: str = "INFO"
     redis_max_connections: int = 200
+    # How long a Redis command may take before the request fails (a state
+    # change then answers outcome_unknown). Above the event hub's 2 s XREAD.
+    redis_timeout_seconds: float = 5.0
     # SMS through Twilio (ai_phone.sms); sending is off unless SID, token and
     # sender are all set. The auth token also checks Twilio's webhook signatures.
     twilio_account_sid: str = ""
@@ -69,6 +72,7 @@ class Settings:
             stream_maxlen=_int("MADOGUCHI_STREAM_MAXLEN", 10_000),
             log_level=os.environ.get("MADOGUCHI_LOG_LEVEL", "INFO"),
             redis_max_connections=_int("MADOGUCHI_REDIS_MAX_CONNECTIONS", 200),
+            redis_timeout_seconds=float(os.environ.get("MADOGUCHI_REDIS_TIMEOUT") or 5.0),
             twilio_account_sid=os.environ.get("MADOGUCHI_TWILIO_ACCOUNT_SID", ""),
             twilio_auth_token=os.environ.get("MADOGUCHI_TWILIO_AUTH_TOKEN", ""),
             twilio_from=os.environ.get("MADOGUCHI_TWILIO_FROM", ""),

@@ -247,7 +247,8 @@ async def test_pause_open_close(api: AppHarness) -> None:
 
 async def test_ops_endpoints(api: AppHarness) -> None:
     assert await api.ok("GET", "/healthz") == {"status": "ok"}
-    assert await api.ok("GET", "/readyz") == {"status": "ready"}
+    # With "warnings" when the test Redis runs without appendonly.
+    assert (await api.ok("GET", "/readyz"))["status"] == "ready"
     async with api.client.get("/metrics") as resp:
         assert resp.status == 200
         assert "madoguchi_http_request_duration_seconds" in await resp.text()

@@ -14,7 +14,7 @@
 // answer), not the phone's clock, which may be wrong or in another zone.
 
 import { pageAlert, setLoading, showFieldError } from "/static/queue/common/alert.js";
-import { api, enc } from "/static/queue/common/api.js";
+import { act, api, enc, newIdempotencyKey, UNKNOWN_OUTCOME } from "/static/queue/common/api.js";
 import { rememberBooking, rememberTicket } from "/static/queue/common/saved.js";
 import { ticketUrl } from "./checkin.js";
 import {
@@ -411,14 +411,28 @@ function submitPhone(event) {
   showStep("confirm");
 }
 
+// The booking (or queue join) whose outcome is not known yet ({body, key}):
+// pressing the button again for the same details resends it with the same
+// Idempotency-Key, so it is done once whatever happened to the first answer.
+let unsure = null;
+
+function actionKey(body) {
+  const text = JSON.stringify(body);
+  if (!unsure || unsure.body !== text) unsure = { body: text, key: newIdempotencyKey() };
+  return unsure.key;
+}
+
 function submitBooking() {
   busy(async () => {
     const body = { service: state.service.id, slot: state.slot.start, phone: state.phone,
       lang: currentLang() };
     if (state.name) body.name = state.name;
     try {
-      state.booking = await api("POST", `/offices/${enc(officeId)}/bookings`, body);
+      state.booking = await act("POST", `/offices/${enc(officeId)}/bookings`, body,
+        { idempotencyKey: actionKey(body) });
+      unsure = null;
     } catch (error) {
+      if (!UNKNOWN_OUTCOME.has(error.code)) unsure = null;
       if (error.code === "invalid_phone") {
         // Back to the number, with the reason next to the field.
         showStep("phone");
@@ -499,8 +513,11 @@ function submitQueue(event) {
     const body = { service: state.queueService.id, lang: currentLang() };
     if (phone) body.phone = phone;
     try {
-      state.ticket = await api("POST", `/offices/${enc(officeId)}/queue`, body);
+      state.ticket = await act("POST", `/offices/${enc(officeId)}/queue`, body,
+        { idempotencyKey: actionKey(body) });
+      unsure = null;
     } catch (error) {
+      if (!UNKNOWN_OUTCOME.has(error.code)) unsure = null;
       if (PHONE_ERRORS.has(error.code)) {
         fieldError("queue-phone", { error });
         $("queue-phone").focus();

@@ -3,7 +3,7 @@
 // the 4-digit code the lobby display shows (it changes every 5 minutes);
 // the server decides everything else (window, status) and says why not.
 
-import { api, enc } from "/static/queue/common/api.js";
+import { act, enc } from "/static/queue/common/api.js";
 import { forget, rememberTicket } from "/static/queue/common/saved.js";
 import { currentLang, dayOf, formatDay, formatTime } from "./i18n.js";
 
@@ -54,7 +54,7 @@ export function ticketUrl(id) {
 // A booking (by its secret token) becomes a ticket in today's line.
 export async function checkInBooking(token, code, { booking = null, timeZone = "Asia/Tokyo" } = {}) {
   try {
-    const ticket = await api("POST", `/bookings/${enc(token)}/check-in`, { presence_code: code });
+    const ticket = await act("POST", `/bookings/${enc(token)}/check-in`, { presence_code: code });
     forget({ kind: "booking", token });
     rememberTicket(ticket);
     return ticket;
@@ -65,7 +65,7 @@ export async function checkInBooking(token, code, { booking = null, timeZone = "
 
 // A remote ticket (joined today's queue from afar) is now in the lobby.
 export async function arriveTicket(id, code) {
-  const ticket = await api("POST", `/tickets/${enc(id)}/arrive`, { presence_code: code });
+  const ticket = await act("POST", `/tickets/${enc(id)}/arrive`, { presence_code: code });
   rememberTicket(ticket);
   return ticket;
 }

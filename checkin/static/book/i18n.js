@@ -28,6 +28,7 @@ const ERROR_KEYS = {
   "unavailable": "error.unavailable",
   "internal": "error.internal",
   "network": "error.network",
+  "outcome_unknown": "error.outcome_unknown",
   "too_early": "error.too_early",
   "too_late": "error.too_late",
   "presence_required": "error.presence_required",

@@ -16,7 +16,7 @@
 // page /here/{office} can check it in with one press.
 
 import { pageAlert, showFieldError } from "/static/queue/common/alert.js";
-import { api, enc } from "/static/queue/common/api.js";
+import { act, api, enc } from "/static/queue/common/api.js";
 import { forget, rememberBooking } from "/static/queue/common/saved.js";
 import {
   checkInBooking, checkinWindow, normaliseCode, ticketUrl, validCode,
@@ -350,7 +350,7 @@ function submitChange() {
   busy(async () => {
     let changed;
     try {
-      changed = await api("POST", `/bookings/${enc(token)}/change`,
+      changed = await act("POST", `/bookings/${enc(token)}/change`,
         { slot: state.change.slot.start });
     } catch (error) {
       if (error.code === "slot_full") error.key = "change.error_slot_full";
@@ -399,7 +399,7 @@ async function confirmCancel() {
   clearError();
   state.changeSms = null;
   try {
-    const result = await api("POST", `/bookings/${enc(token)}/cancel`, {});
+    const result = await act("POST", `/bookings/${enc(token)}/cancel`, {});
     state.booking = result && result.status ? { ...state.booking, ...result } : state.booking;
     if (!result || !result.status) state.booking.status = "cancelled";
     $("cancel-confirm").hidden = true;

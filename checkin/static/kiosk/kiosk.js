@@ -15,7 +15,7 @@
 // attributes live in one local variable until they are sent to the clerk
 // (POST /tickets/{id}/prefill). Neither is ever shown, stored or logged.
 
-import { ApiError, apiWith, enc } from "/static/queue/common/api.js";
+import { ApiError, actWith, apiWith, enc } from "/static/queue/common/api.js";
 import { OfficeEvents } from "/static/queue/common/events.js";
 import { IdleWarning } from "/static/queue/common/idle.js";
 import { readCard, readerReady } from "./card.js";
@@ -29,6 +29,10 @@ import { bookingToken, WedgeScanner } from "./scanner.js";
 // A request that hangs (a half-dead network) must not leave the kiosk on
 // "please wait" for ever: after this long it fails as "network".
 const api = apiWith({ timeoutMs: 15_000 });
+// A ticket or a check-in: one Idempotency-Key per touch, sent again with the
+// same key while the outcome is unknown, so a retry never prints a second
+// ticket (common/api.js act()).
+const act = actWith({ timeoutMs: 15_000, tries: 3 });
 const IDLE_MS = 60_000;
 const IDLE_WARN_MS = 10_000;
 const TICKET_SHOWN_MS = 15_000; // after a good print: long enough to take the paper
@@ -199,6 +203,7 @@ const ERROR_KEYS = {
   "forbidden": "error.not_enrolled",
   "rate_limited": "error.busy",
   "unavailable": "error.network",
+  "outcome_unknown": "error.outcome_unknown",
   "network": "error.network",
 };
 
@@ -384,7 +389,7 @@ async function issue(serviceId) {
   state.busy = true;
   show("working", { focus: false });
   try {
-    const ticket = await api("POST", `/offices/${enc(office)}/tickets`,
+    const ticket = await act("POST", `/offices/${enc(office)}/tickets`,
       { service: serviceId, lang: currentLang() }, { token: state.token });
     state.busy = false;
     showTicket(ticket);
@@ -438,7 +443,7 @@ async function checkIn(body) {
   state.busy = true;
   show("working", { focus: false });
   try {
-    const ticket = await api("POST", `/offices/${enc(office)}/check-in`, body,
+    const ticket = await act("POST", `/offices/${enc(office)}/check-in`, body,
       { token: state.token });
     state.busy = false;
     keypad.clear();

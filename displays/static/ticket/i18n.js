@@ -20,6 +20,8 @@ const ERROR_KEYS = {
   "unknown_ticket": "error.unknown_ticket",
   "rate_limited": "error.rate_limited",
   "unavailable": "error.unavailable",
+  // Said the same: a repeated cancel, rejoin or arrival changes nothing more.
+  "outcome_unknown": "error.unavailable",
   "internal": "error.internal",
   "network": "error.network",
 };

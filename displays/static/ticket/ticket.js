@@ -6,7 +6,7 @@
 // (asked twice), rejoin after a no-show, six languages.
 
 import { pageAlert } from "/static/queue/common/alert.js";
-import { api, enc } from "/static/queue/common/api.js";
+import { act as send, api, enc } from "/static/queue/common/api.js";
 import { forgetTicket, rememberTicket, savedTicket } from "/static/queue/common/saved.js";
 import {
   currentLang, errorText, formatTime, putName, startLang, t,
@@ -382,7 +382,8 @@ async function act(path, body, done) {
   state.busy = true;
   clearError();
   try {
-    const view = await api("POST", `/tickets/${enc(ticketId)}/${path}`, body);
+    // One Idempotency-Key per press, repeated while the outcome is unknown.
+    const view = await send("POST", `/tickets/${enc(ticketId)}/${path}`, body);
     done(view);
   } catch (error) {
     // Too late to rejoin: the button would only fail again.
@@ -446,7 +447,7 @@ function arrive(submit) {
   if (state.busy) return;
   state.busy = true;
   clearError();
-  api("POST", `/tickets/${enc(ticketId)}/arrive`, { presence_code: code })
+  send("POST", `/tickets/${enc(ticketId)}/arrive`, { presence_code: code })
     .then((view) => {
       $("presence").value = "";
       state.message = "remote.arrived";

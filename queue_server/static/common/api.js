@@ -15,7 +15,16 @@
 // device token); `csrf` sends X-CSRF-Token (a staff session's); `as: "text"`
 // for an answer that is not JSON (an SVG image); `timeoutMs` so a request
 // that hangs (a half-dead network) does not leave a screen waiting for ever;
-// `signal` to abort it from outside.
+// `signal` to abort it from outside; `idempotencyKey` sends Idempotency-Key.
+//
+// A user action that changes state (a ticket, a call, a booking, a check-in)
+// goes through act() instead: one Idempotency-Key for the action, and the
+// same request again with that key while the outcome is unknown (the server
+// answered "outcome_unknown", or no answer came), so the server does it at
+// most once and the page learns what happened:
+//
+//   const ticket = await act("POST", `/offices/${enc(office)}/tickets`, { service },
+//     { token, timeoutMs: 15_000 });
 
 export const API_BASE = "/api/v1";
 
@@ -32,9 +41,10 @@ function networkError(err) {
   return new ApiError("network", String(err && err.message ? err.message : err));
 }
 
-async function send(url, { method, body, token, csrf, as, signal }) {
+async function send(url, { method, body, token, csrf, as, signal, idempotencyKey }) {
   const init = { method, headers: { "Accept": "application/json" }, cache: "no-store", signal };
   if (token) init.headers["Authorization"] = "Bearer " + token;
+  if (idempotencyKey) init.headers["Idempotency-Key"] = idempotencyKey;
   if (csrf) init.headers["X-CSRF-Token"] = csrf;
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -66,9 +76,9 @@ async function send(url, { method, body, token, csrf, as, signal }) {
 }
 
 export async function fetchJson(url, {
-  method = "GET", body, token, csrf, as = "json", timeoutMs = 0, signal,
+  method = "GET", body, token, csrf, as = "json", timeoutMs = 0, signal, idempotencyKey,
 } = {}) {
-  if (!timeoutMs) return send(url, { method, body, token, csrf, as, signal });
+  if (!timeoutMs) return send(url, { method, body, token, csrf, as, signal, idempotencyKey });
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   const forward = () => abort.abort();
@@ -77,7 +87,8 @@ export async function fetchJson(url, {
     else signal.addEventListener("abort", forward, { once: true });
   }
   try {
-    return await send(url, { method, body, token, csrf, as, signal: abort.signal });
+    return await send(url, { method, body, token, csrf, as, signal: abort.signal,
+      idempotencyKey });
   } finally {
     clearTimeout(timer);
     if (signal) signal.removeEventListener("abort", forward);
@@ -96,3 +107,36 @@ export function apiWith(defaults) {
 }
 
 export const enc = encodeURIComponent;
+
+// A fresh key per user action: 128 random bits in hex. crypto.getRandomValues
+// works on plain-http pages too (a kiosk on the office LAN), randomUUID not.
+export function newIdempotencyKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// Outcomes that are not known: the request may or may not have been done.
+export const UNKNOWN_OUTCOME = new Set(["outcome_unknown", "network"]);
+
+// Send a state-changing request until its outcome is known: `tries` times
+// at most, with the same Idempotency-Key, `pauseMs` × attempt apart. Throws
+// the last error (still outcome_unknown or network when the server never
+// answered; the page then reads the state before acting again).
+export async function act(method, path, body, options = {}) {
+  const { tries = 4, pauseMs = 1000, ...rest } = options;
+  const idempotencyKey = rest.idempotencyKey || newIdempotencyKey();
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await api(method, path, body, { ...rest, idempotencyKey });
+    } catch (err) {
+      const aborted = rest.signal && rest.signal.aborted;
+      if (aborted || attempt >= tries || !UNKNOWN_OUTCOME.has(err.code)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs * attempt));
+    }
+  }
+}
+
+// act() with a page's own defaults (a kiosk's time-out).
+export function actWith(defaults) {
+  return (method, path, body, options = {}) => act(method, path, body, { ...defaults, ...options });
+}

@@ -13,6 +13,8 @@ const ERROR_KEYS = {
   "password_mismatch": "error.password_mismatch",
   "validation_failed": "error.validation_failed",
   "unavailable": "error.unavailable",
+  // A login, logout or password change may be repeated safely.
+  "outcome_unknown": "error.unavailable",
   "network": "error.network",
 };
 

@@ -22,6 +22,7 @@ const KEYS = {
   "unknown_service": "staff.error.unknown_service",
   "no_target": "staff.error.no_target",
   "rate_limited": "staff.error.rate_limited",
+  "outcome_unknown": "staff.error.outcome_unknown",
   "unauthorized": "error.session_expired",
 };
 

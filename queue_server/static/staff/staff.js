@@ -8,6 +8,7 @@
 // office's event socket only says when to read the board again. One action
 // at a time: keys pressed while one is on its way are refused and said so.
 
+import { newIdempotencyKey, UNKNOWN_OUTCOME } from "../common/api.js";
 import { OfficeEvents } from "../common/events.js";
 import {
   applyI18n, chooseLang, formatTime, markLangSwitch, renderLangSwitch, setLang, t, useCatalogs,
@@ -90,7 +91,27 @@ function sayAgain() {
 
 // One request through session.js (cookie, CSRF header, 401 → login page).
 // → {ok, status, body} or {ok: false, error: {code, details}}; never throws.
+// A change (call, finish, transfer, …) goes with one Idempotency-Key, and
+// again with the same key while its outcome is unknown (the server said
+// outcome_unknown, or no answer came): a retried call-next returns the
+// ticket it called instead of skipping one. run() reads the board afterwards
+// whatever the answer, so the clerk sees what happened before acting again.
+const ACT_TRIES = 3;
+const ACT_PAUSE_MS = 1000;
+
 async function call(path, options = {}) {
+  if (!options.method || options.method === "GET") return callOnce(path, options);
+  const headers = { ...(options.headers || {}), "Idempotency-Key": newIdempotencyKey() };
+  let result;
+  for (let attempt = 1; ; attempt += 1) {
+    result = await callOnce(path, { ...options, headers });
+    if (result.ok || attempt >= ACT_TRIES || sessionOver
+        || !UNKNOWN_OUTCOME.has(result.error.code)) return result;
+    await new Promise((resolve) => setTimeout(resolve, ACT_PAUSE_MS * attempt));
+  }
+}
+
+async function callOnce(path, options = {}) {
   // Once the session is over, nothing more is sent: the page is leaving,
   // and one more 401 would send it to the login page without the reason.
   if (sessionOver) {
