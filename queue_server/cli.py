@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
+import errno
 import gc
 import getpass
 import json
+import os
 import resource
 import secrets
 import sys
@@ -17,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from . import logs
 from .auth import ALL_OFFICES, ROLES, USER_ROLES, Tokens
@@ -53,19 +58,74 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+def serve_settings(settings: Settings, host: str | None, port: int | None) -> Settings:
+    """`--host`/`--port` win over the environment; the public URL follows
+    them unless MADOGUCHI_PUBLIC_BASE_URL says otherwise."""
+    host, port = host or settings.host, port or settings.port
+    base = settings.public_base_url
+    if "MADOGUCHI_PUBLIC_BASE_URL" not in os.environ:
+        base = f"http://{host}:{port}"
+    return dataclasses.replace(settings, host=host, port=port, public_base_url=base)
+
+
+def listening_text(base: str, offices: list[str]) -> str:
+    """What `serve` prints once it accepts connections: where, and the pages
+    to open (the start page lists them all)."""
+    lines = [f"madoguchi: listening on {base}/  (Ctrl+C to stop)",
+             f"  start page    {base}/",
+             f"  staff login   {base}/login"]
+    for office in offices[:3]:
+        lines.append(f"  {office + ':':14}{base}/book/{office}  {base}/display/{office}  "
+                     f"{base}/kiosk/{office}")
+    if len(offices) > 3:
+        lines.append(f"  (and {len(offices) - 3} more offices on the start page)")
+    return "\n".join(lines)
+
+
+def port_taken_text(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EACCES:
+        problem = f"may not listen on port {port} (ports below 1024 need privileges)"
+    elif exc.errno == errno.EADDRNOTAVAIL:
+        problem = f"cannot listen on {host}: no such address on this machine"
+    else:
+        problem = f"port {port} on {host} is already in use (another madoguchi, or another program)"
+    return (f"madoguchi serve: {problem}.\n"
+            f"Choose another port: madoguchi serve --port {port + 1}   "
+            f"(or MADOGUCHI_PORT={port + 1}; the host: --host or MADOGUCHI_HOST)")
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvloop
 
     from .app import create_app
+    from .context import CONTEXT
 
+    settings = serve_settings(settings, args.host, args.port)
     logs.setup(settings.log_level)
     raise_open_file_limit()
     tune_gc()
+    app = create_app(settings)
+    offices: list[str] = []
+
+    async def read_offices(app: web.Application) -> None:  # after the Redis connection
+        with contextlib.suppress(RedisError, OSError):
+            offices[:] = await app[CONTEXT].engine.office_ids()
+
+    app.on_startup.append(read_offices)
+
+    def listening(_aiohttp_text: str) -> None:  # called once the port is bound
+        print(listening_text(settings.public_base_url.rstrip("/"), offices), flush=True)
+
     # uvloop: the same asyncio API, measurably less CPU per request and per
     # websocket write (bench/http_tickets.py, bench/fanout.py).
-    web.run_app(create_app(settings), host=args.host or settings.host,
-                port=args.port or settings.port, access_log=None, print=None,
-                loop=uvloop.new_event_loop())
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, access_log=None,
+                    print=listening, loop=uvloop.new_event_loop())
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        print(port_taken_text(settings.host, settings.port, exc), file=sys.stderr)
+        return 1
     return 0
 
 
@@ -271,8 +331,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="madoguchi", description="madoguchi queue system")
     sub = p.add_subparsers(dest="cmd", required=True)
     serve = sub.add_parser("serve", help="run the web process (API, websockets, pages)")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--host", help="address to listen on (or $MADOGUCHI_HOST; 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (or $MADOGUCHI_PORT; 8080)")
     serve.set_defaults(func=cmd_serve)
     demo = sub.add_parser("demo", help="load Kitakyushu's 7 ward offices as demo data")
     demo.add_argument("--closed", action="store_true", help="leave the counters closed")
