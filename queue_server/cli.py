@@ -129,12 +129,19 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def load_demo(redis: Redis, settings: Settings, open_counters: bool = True) -> list[str]:
+async def load_demo(redis: Redis, settings: Settings, open_counters: bool = True,
+                    always_open: bool = False) -> list[str]:
+    """The demo offices; `always_open`: office hours 00:00-24:00 every day
+    with no closed days (for trying the demo at night; never for an office),
+    else the offices' real hours (the kiosk shows its closed screen at night)."""
     from .demo_data import demo_offices
+    from .office_config import OpeningHours
 
     engine = Engine(redis, settings.tenant)
     ids = []
     for office in demo_offices():
+        if always_open:
+            office = office.model_copy(update={"hours": OpeningHours.always_open()})
         await engine.configure(office)
         if open_counters:
             for counter in office.counters:
@@ -145,8 +152,11 @@ async def load_demo(redis: Redis, settings: Settings, open_counters: bool = True
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     async def work(redis: Redis) -> None:
-        ids = await load_demo(redis, settings, open_counters=not args.closed)
+        ids = await load_demo(redis, settings, open_counters=not args.closed,
+                              always_open=args.always_open)
         print(f"demo loaded: {len(ids)} offices ({', '.join(ids)})")
+        if args.always_open:
+            print("  open 00:00-24:00 every day (--always-open: for trying the demo only)")
         if args.tokens:
             await _demo_tokens(redis, settings, Path(args.tokens))
         if args.login:
@@ -336,6 +346,9 @@ def parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     demo = sub.add_parser("demo", help="load Kitakyushu's 7 ward offices as demo data")
     demo.add_argument("--closed", action="store_true", help="leave the counters closed")
+    demo.add_argument("--always-open", action="store_true",
+                      help="demo only: office hours 00:00-24:00 every day, no closed days "
+                           "(without it the kiosks close at night, as a real office does)")
     demo.add_argument("--tokens", metavar="FILE", help="create demo tokens, kept in FILE")
     demo.add_argument("--login", metavar="FILE",
                       help="create the demo admin account; its password is kept in FILE")

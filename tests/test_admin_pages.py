@@ -33,7 +33,7 @@ from tests.accounts import (
     wait_text,
 )
 from tests.browser import RequestLog, audit, focus_is, own_desktop, tab_to, wait_ready
-from tests.conftest import small_office
+from tests.conftest import WEEKDAY_HOURS, small_office
 from tests.servers import AppHarness, app_harness, bearer, receive_json
 
 A = "testoffice"
@@ -48,8 +48,9 @@ def catalog(lang: str, name: str = "admin") -> dict[str, str]:
 
 @pytest.fixture
 async def site(redis: Redis, tenant: str) -> AsyncIterator[AppHarness]:
-    async with app_harness(redis, tenant, small_office(A)) as harness:
-        await harness.engine.configure(small_office(B))
+    # The weekday hours: these tests read and edit them.
+    async with app_harness(redis, tenant, small_office(A, hours=WEEKDAY_HOURS)) as harness:
+        await harness.engine.configure(small_office(B, hours=WEEKDAY_HOURS))
         await add_accounts(harness, ("manager-a", "manager", [A], "管理 花子"),
                            ("manager-ab", "manager", [A, B], "両方 次郎"),
                            ("clerk-a", "staff", [A], "窓口 一郎"))
