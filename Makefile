@@ -29,11 +29,13 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(DEV_STAMP) $(RUN_STAMP)
 
-# The demo prints how to log in: the URL, the admin login name, and the file
-# (var/demo-login.txt) holding its password, made at random on the first run.
+# The whole demo: the demo data (open 00:00-24:00, so it works at night),
+# then the server, a demo printer (a PNG of each ticket in var/printed/) and
+# the demo kiosk's agent, stopped together by Ctrl+C. It prints the links
+# (kiosk, display, booking, login; the admin password is in
+# var/demo-login.txt, made at random on the first run).
 run: $(RUN_STAMP)
-	$(BIN)/madoguchi demo --tokens var/demo-tokens.json --login var/demo-login.txt
-	$(BIN)/madoguchi serve
+	$(BIN)/madoguchi run-demo --always-open
 
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .

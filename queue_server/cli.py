@@ -68,10 +68,14 @@ def serve_settings(settings: Settings, host: str | None, port: int | None) -> Se
     return dataclasses.replace(settings, host=host, port=port, public_base_url=base)
 
 
+# The last line of what `serve` prints once it listens (run-demo reads up to it).
+SERVE_READY_END = "  Ctrl+C stops the server."
+
+
 def listening_text(base: str, offices: list[str]) -> str:
     """What `serve` prints once it accepts connections: where, and the pages
     to open (the start page lists them all)."""
-    lines = [f"madoguchi: listening on {base}/  (Ctrl+C to stop)",
+    lines = [f"madoguchi: listening on {base}/",
              f"  start page    {base}/",
              f"  staff login   {base}/login"]
     for office in offices[:3]:
@@ -79,6 +83,7 @@ def listening_text(base: str, offices: list[str]) -> str:
                      f"{base}/kiosk/{office}")
     if len(offices) > 3:
         lines.append(f"  (and {len(offices) - 3} more offices on the start page)")
+    lines.append(SERVE_READY_END)
     return "\n".join(lines)
 
 
@@ -190,6 +195,19 @@ async def _demo_tokens(redis: Redis, settings: Settings, path: Path) -> None:
     print(f"try:  curl -s {base}/api/v1/offices/kokurakita/status")
     print(f"      curl -s -X POST -H 'Authorization: Bearer {valid['kiosk']}' "
           f"-d '{{\"service\":\"shomei\"}}' {base}/api/v1/offices/kokurakita/tickets")
+
+
+def cmd_run_demo(settings: Settings, args: argparse.Namespace) -> int:
+    """`madoguchi demo` (into var/), then serve, the demo printer and the
+    demo kiosk's agent together (queue_server.demo_runner)."""
+    from .demo_runner import run
+
+    settings = serve_settings(settings, args.host, args.port)
+    args.closed = False
+    args.tokens = str(settings.var_dir / "demo-tokens.json")
+    args.login = str(settings.var_dir / "demo-login.txt")
+    cmd_demo(settings, args)
+    return run(settings, args)
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
@@ -353,6 +371,16 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--login", metavar="FILE",
                       help="create the demo admin account; its password is kept in FILE")
     demo.set_defaults(func=cmd_demo)
+    run_demo = sub.add_parser(
+        "run-demo", help="the whole demo: load it, then serve, a demo printer (PNGs in "
+                         "var/printed/) and the demo kiosk's agent, stopped together")
+    run_demo.add_argument("--host", help="address to listen on (or $MADOGUCHI_HOST)")
+    run_demo.add_argument("--port", type=int, help="port to listen on (or $MADOGUCHI_PORT)")
+    run_demo.add_argument("--printer-port", type=int, default=0,
+                          help="the demo printer's TCP port (default: any free one)")
+    run_demo.add_argument("--always-open", action="store_true",
+                          help="office hours 00:00-24:00 every day (demo only)")
+    run_demo.set_defaults(func=cmd_run_demo)
     token = sub.add_parser("token", help="device and tool tokens")
     tsub = token.add_subparsers(dest="token_cmd", required=True)
     create = tsub.add_parser("create", help="create a bearer token (printed once)")
