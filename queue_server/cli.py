@@ -72,10 +72,11 @@ def serve_settings(settings: Settings, host: str | None, port: int | None) -> Se
 SERVE_READY_END = "  Ctrl+C stops the server."
 
 
-def listening_text(base: str, offices: list[str]) -> str:
-    """What `serve` prints once it accepts connections: where, and the pages
-    to open (the start page lists them all)."""
-    lines = [f"madoguchi: listening on {base}/",
+def listening_text(bound: str, base: str, offices: list[str]) -> str:
+    """What `serve` prints once it accepts connections: where (`bound`), and
+    the pages to open at the public address `base` (the start page lists
+    them all)."""
+    lines = [f"madoguchi: listening on {bound}/",
              f"  start page    {base}/",
              f"  staff login   {base}/login"]
     for office in offices[:3]:
@@ -119,7 +120,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     app.on_startup.append(read_offices)
 
     def listening(_aiohttp_text: str) -> None:  # called once the port is bound
-        print(listening_text(settings.public_base_url.rstrip("/"), offices), flush=True)
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        print(listening_text(f"http://{host}:{settings.port}",
+                             settings.public_base_url.rstrip("/"), offices), flush=True)
 
     # uvloop: the same asyncio API, measurably less CPU per request and per
     # websocket write (bench/http_tickets.py, bench/fanout.py).
