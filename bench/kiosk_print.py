@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 from bench.common import emit_json, latency_summary
 from bench.server import BenchServer, default_redis_url, machine, madoguchi_command
 from queue_server.engine import Engine
-from queue_server.office_config import Office
+from queue_server.office_config import Office, OpeningHours
 from tests.escpos_decode import decode
 from tests.fake_printer import OK, FakePrinter
 
@@ -40,11 +40,9 @@ TARGET = {"p50_ms": 300.0, "p99_ms": 800.0}
 def kiosk_office() -> Office:
     """Open every minute of every day, so the benchmark runs at any hour
     (the page shows its closed screen otherwise)."""
-    all_day = {"open": "00:00", "close": "23:59"}
     return Office.model_validate({
         "id": OFFICE, "names": {"ja": "ベンチ区役所", "en": "Bench Ward Office"},
-        "hours": {"weekly": {d: all_day for d in range(1, 8)}, "year_end_closure": False,
-                  "overrides": {}},
+        "hours": OpeningHours.always_open().model_dump(),
         "services": [{"id": "shomei", "names": {"ja": "証明書", "en": "Certificates"},
                       "letter": "A", "expected_minutes": 5, "konbini": True}],
         "counters": [{"id": "1", "names": {"ja": "1番窓口"}, "services": ["shomei"]}],

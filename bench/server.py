@@ -236,7 +236,7 @@ class BenchServer:
         # Children inherit rlimits: raising ours raises the server's (no
         # preexec_fn, which is unsafe once threads exist).
         raise_nofile(self.nofile)
-        self.cli("demo")
+        self.cli("demo", "--always-open")  # benchmarks run at any hour
         self._stderr = self._stderr_path.open("wb")
         self.process = subprocess.Popen(
             self.serve_command, env=self.env, stdin=subprocess.DEVNULL,

@@ -131,6 +131,8 @@ async def issue_ticket(request: web.Request) -> web.Response:
     who.require("issue_ticket", office)
     body = await parse(request, m.IssueTicket)
     channel = {"kiosk": "kiosk", "phone": "phone"}.get(who.role, "staff")
+    if channel != "staff":  # the kiosk's closed screen, as a rule (staff may still issue)
+        calendar.require_open(await app.engine.office(office), app.engine.clock())
     ticket = await app.engine.issue_ticket(
         office, body.service, channel=channel, lang=body.lang, priority=body.priority
     )

@@ -32,6 +32,7 @@ from . import (
     redis_checks,
     sessions,
     staff_pages,
+    start_pages,
     websockets,
 )
 from .auth import Tokens
@@ -178,6 +179,7 @@ def create_app(settings: Settings, redis: Redis | None = None,
     admin_pages.setup(app)  # /admin, /admin/offices/{office}, /admin/tokens, /admin/audit
     staff_pages.setup(app)  # /staff, /staff/{office}/config.json
     dashboard_pages.setup(app)  # /dashboard, /dashboard/stats, /dashboard/staffing
+    start_pages.setup(app)  # / (people: the offices' pages; Accept JSON: the same as JSON)
     app.router.add_get("/api/v1/openapi.json", openapi_json, name="openapi")
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_get("/readyz", readyz, name="readyz")

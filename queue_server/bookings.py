@@ -406,8 +406,7 @@ class Bookings:
         a mobile `phone` (and SMS configured) it gets "near" and "come now"
         messages; `sms` in the answer says whether it will."""
         office = await self.engine.office(office_id)
-        if not calendar.open_now(office, self.engine.clock())[1]:
-            raise MadoguchiError("office_closed")
+        calendar.require_open(office, self.engine.clock())
         sms_state, e164 = "none", ""
         if phone:
             e164 = parse_japanese_phone(phone)

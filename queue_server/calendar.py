@@ -11,6 +11,7 @@ from functools import cache
 import holidays
 
 from .clock import zone
+from .errors import MadoguchiError
 from .office_config import DayHours, Office
 
 
@@ -39,6 +40,8 @@ def is_year_end(d: date) -> bool:
 
 def _at(d: date, hhmm: str, tz: str) -> datetime:
     h, m = map(int, hhmm.split(":"))
+    if h == 24:  # "24:00": the end of the day
+        return datetime.combine(d + timedelta(days=1), time(0, 0), zone(tz))
     return datetime.combine(d, time(h, m), zone(tz))
 
 
@@ -51,7 +54,7 @@ def day(office: Office, d: date, lang: str = "ja") -> Day:
             return Day(d, False, "closed_day")
     elif hours.year_end_closure and is_year_end(d):
         return Day(d, False, "year_end")
-    elif (name := holiday_name(d, lang)) is not None:
+    elif hours.holiday_closure and (name := holiday_name(d, lang)) is not None:
         return Day(d, False, "holiday", name)
     else:
         hrs = hours.weekly.get(d.isoweekday())
@@ -76,3 +79,12 @@ def open_now(office: Office, now: float) -> tuple[Day, bool]:
     is_open = bool(info.open and info.opens and info.closes
                    and info.opens.timestamp() <= now < info.closes.timestamp())
     return info, is_open
+
+
+def require_open(office: Office, now: float) -> None:
+    """The one rule for tickets that citizens take themselves (the kiosk,
+    the phone line, joining today's queue from afar): only while the office
+    is open, as the kiosk's closed screen and the booking page show it.
+    Staff at a desk may still issue (a citizen let in at closing time)."""
+    if not open_now(office, now)[1]:
+        raise MadoguchiError("office_closed")

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
+import errno
 import gc
 import getpass
 import json
+import os
 import resource
 import secrets
 import sys
@@ -15,7 +19,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from . import http_server, logs
 from .auth import ALL_OFFICES, ROLES, USER_ROLES, Tokens
@@ -52,28 +58,98 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+def serve_settings(settings: Settings, host: str | None, port: int | None) -> Settings:
+    """`--host`/`--port` win over the environment; the public URL follows
+    them unless MADOGUCHI_PUBLIC_BASE_URL says otherwise."""
+    host, port = host or settings.host, port or settings.port
+    base = settings.public_base_url
+    if "MADOGUCHI_PUBLIC_BASE_URL" not in os.environ:
+        base = f"http://{host}:{port}"
+    return dataclasses.replace(settings, host=host, port=port, public_base_url=base)
+
+
+# The last line of what `serve` prints once it listens (run-demo reads up to it).
+SERVE_READY_END = "  Ctrl+C stops the server."
+
+
+def listening_text(bound: str, base: str, offices: list[str]) -> str:
+    """What `serve` prints once it accepts connections: where (`bound`), and
+    the pages to open at the public address `base` (the start page lists
+    them all)."""
+    lines = [f"madoguchi: listening on {bound}/",
+             f"  start page    {base}/",
+             f"  staff login   {base}/login"]
+    for office in offices[:3]:
+        lines.append(f"  {office + ':':14}{base}/book/{office}  {base}/display/{office}  "
+                     f"{base}/kiosk/{office}")
+    if len(offices) > 3:
+        lines.append(f"  (and {len(offices) - 3} more offices on the start page)")
+    lines.append(SERVE_READY_END)
+    return "\n".join(lines)
+
+
+def port_taken_text(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EACCES:
+        problem = f"may not listen on port {port} (ports below 1024 need privileges)"
+    elif exc.errno == errno.EADDRNOTAVAIL:
+        problem = f"cannot listen on {host}: no such address on this machine"
+    else:
+        problem = f"port {port} on {host} is already in use (another madoguchi, or another program)"
+    return (f"madoguchi serve: {problem}.\n"
+            f"Choose another port: madoguchi serve --port {port + 1}   "
+            f"(or MADOGUCHI_PORT={port + 1}; the host: --host or MADOGUCHI_HOST)")
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvloop
 
     from .app import create_app
+    from .context import CONTEXT
 
+    settings = serve_settings(settings, args.host, args.port)
     logs.setup(settings.log_level)
     raise_open_file_limit()
     tune_gc()
+    app = create_app(settings)
+    offices: list[str] = []
+
+    async def read_offices(app: web.Application) -> None:  # after the Redis connection
+        with contextlib.suppress(RedisError, OSError):
+            offices[:] = await app[CONTEXT].engine.office_ids()
+
+    app.on_startup.append(read_offices)
+
+    def listening(_aiohttp_text: str) -> None:  # called once the port is bound
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        print(listening_text(f"http://{host}:{settings.port}",
+                             settings.public_base_url.rstrip("/"), offices), flush=True)
+
     # uvloop: the same asyncio API, measurably less CPU per request and per
     # websocket write (bench/http_tickets.py, bench/fanout.py).
-    http_server.run_app(create_app(settings), host=args.host or settings.host,
-                port=args.port or settings.port, access_log=None, print=None,
-                loop=uvloop.new_event_loop())
+    try:
+        http_server.run_app(app, host=settings.host, port=settings.port, access_log=None,
+                    print=listening, loop=uvloop.new_event_loop())
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        print(port_taken_text(settings.host, settings.port, exc), file=sys.stderr)
+        return 1
     return 0
 
 
-async def load_demo(redis: Redis, settings: Settings, open_counters: bool = True) -> list[str]:
+async def load_demo(redis: Redis, settings: Settings, open_counters: bool = True,
+                    always_open: bool = False) -> list[str]:
+    """The demo offices; `always_open`: office hours 00:00-24:00 every day
+    with no closed days (for trying the demo at night; never for an office),
+    else the offices' real hours (the kiosk shows its closed screen at night)."""
     from .demo_data import demo_offices
+    from .office_config import OpeningHours
 
     engine = Engine(redis, settings.tenant)
     ids = []
     for office in demo_offices():
+        if always_open:
+            office = office.model_copy(update={"hours": OpeningHours.always_open()})
         await engine.configure(office)
         if open_counters:
             for counter in office.counters:
@@ -84,8 +160,11 @@ async def load_demo(redis: Redis, settings: Settings, open_counters: bool = True
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     async def work(redis: Redis) -> None:
-        ids = await load_demo(redis, settings, open_counters=not args.closed)
+        ids = await load_demo(redis, settings, open_counters=not args.closed,
+                              always_open=args.always_open)
         print(f"demo loaded: {len(ids)} offices ({', '.join(ids)})")
+        if args.always_open:
+            print("  open 00:00-24:00 every day (--always-open: for trying the demo only)")
         if args.tokens:
             await _demo_tokens(redis, settings, Path(args.tokens))
         if args.login:
@@ -119,6 +198,19 @@ async def _demo_tokens(redis: Redis, settings: Settings, path: Path) -> None:
     print(f"try:  curl -s {base}/api/v1/offices/kokurakita/status")
     print(f"      curl -s -X POST -H 'Authorization: Bearer {valid['kiosk']}' "
           f"-d '{{\"service\":\"shomei\"}}' {base}/api/v1/offices/kokurakita/tickets")
+
+
+def cmd_run_demo(settings: Settings, args: argparse.Namespace) -> int:
+    """`madoguchi demo` (into var/), then serve, the demo printer and the
+    demo kiosk's agent together (queue_server.demo_runner)."""
+    from .demo_runner import run
+
+    settings = serve_settings(settings, args.host, args.port)
+    args.closed = False
+    args.tokens = str(settings.var_dir / "demo-tokens.json")
+    args.login = str(settings.var_dir / "demo-login.txt")
+    cmd_demo(settings, args)
+    return run(settings, args)
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
@@ -271,15 +363,28 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="madoguchi", description="madoguchi queue system")
     sub = p.add_subparsers(dest="cmd", required=True)
     serve = sub.add_parser("serve", help="run the web process (API, websockets, pages)")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--host", help="address to listen on (or $MADOGUCHI_HOST; 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (or $MADOGUCHI_PORT; 8080)")
     serve.set_defaults(func=cmd_serve)
     demo = sub.add_parser("demo", help="load Kitakyushu's 7 ward offices as demo data")
     demo.add_argument("--closed", action="store_true", help="leave the counters closed")
+    demo.add_argument("--always-open", action="store_true",
+                      help="demo only: office hours 00:00-24:00 every day, no closed days "
+                           "(without it the kiosks close at night, as a real office does)")
     demo.add_argument("--tokens", metavar="FILE", help="create demo tokens, kept in FILE")
     demo.add_argument("--login", metavar="FILE",
                       help="create the demo admin account; its password is kept in FILE")
     demo.set_defaults(func=cmd_demo)
+    run_demo = sub.add_parser(
+        "run-demo", help="the whole demo: load it, then serve, a demo printer (PNGs in "
+                         "var/printed/) and the demo kiosk's agent, stopped together")
+    run_demo.add_argument("--host", help="address to listen on (or $MADOGUCHI_HOST)")
+    run_demo.add_argument("--port", type=int, help="port to listen on (or $MADOGUCHI_PORT)")
+    run_demo.add_argument("--printer-port", type=int, default=0,
+                          help="the demo printer's TCP port (default: any free one)")
+    run_demo.add_argument("--always-open", action="store_true",
+                          help="office hours 00:00-24:00 every day (demo only)")
+    run_demo.set_defaults(func=cmd_run_demo)
     token = sub.add_parser("token", help="device and tool tokens")
     tsub = token.add_subparsers(dest="token_cmd", required=True)
     create = tsub.add_parser("create", help="create a bearer token (printed once)")

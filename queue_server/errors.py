@@ -47,7 +47,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "not_bookable": (409, "This service cannot be booked; please come to the office."),
     "slot_unavailable": (409, "This time cannot be booked (past, too soon, or not a slot)."),
     "beyond_horizon": (409, "This date is too far ahead to book yet."),
-    "office_closed": (409, "The office is closed on that day."),
+    "office_closed": (409, "The office is closed at that time (outside its opening hours or "
+                          "on a closed day)."),
     "slot_full": (409, "This time is fully booked; please choose another."),
     "too_many_bookings": (429, "This phone number has as many bookings as allowed."),
     "rate_limited": (429, "Too many requests; please try again later."),
@@ -66,6 +67,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "too_early": (409, "Check-in for this booking has not opened yet."),
     "too_late": (409, "The check-in time for this booking has passed."),
     "not_remote": (409, "This ticket is already in the line at the office."),
+    "printer_extra_missing": (503, "The ticket preview needs the printer extra on the server: "
+                                  "pip install 'madoguchi[printer]'."),
     "presence_required": (403, "Enter the check-in code shown on the lobby screen."),
     "presence_locked": (429, "Too many wrong check-in codes; wait a few minutes "
                         "(Retry-After) or ask at the reception."),

@@ -93,13 +93,16 @@ class QueueSettings(BaseModel):
 
 
 HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+# A closing time may be midnight at the end of the day ("24:00": open all
+# day, as the demo's --always-open office is).
+CLOSE_HHMM = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
 
 
 class DayHours(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     open: str = Field(pattern=HHMM)
-    close: str = Field(pattern=HHMM)
+    close: str = Field(pattern=CLOSE_HHMM)
 
     @model_validator(mode="after")
     def _ordered(self) -> DayHours:
@@ -118,8 +121,17 @@ class OpeningHours(BaseModel):
     # Per-date hours (extended hours in the March/April moving season) or
     # null for an extra closed date; wins over everything else.
     overrides: dict[date, DayHours | None] = Field(default_factory=dict)
-    # 年末年始 (12/29-1/3) closure; national holidays always close.
+    # 年末年始 (12/29-1/3) closure.
     year_end_closure: bool = True
+    # National holidays close the office (false only for a demo that never
+    # closes: `madoguchi demo --always-open`).
+    holiday_closure: bool = True
+
+    @classmethod
+    def always_open(cls) -> OpeningHours:
+        """00:00-24:00 every day, no closed days (`madoguchi demo --always-open`)."""
+        return cls(weekly={d: DayHours(open="00:00", close="24:00") for d in range(1, 8)},
+                   year_end_closure=False, holiday_closure=False)
 
     @field_validator("weekly")
     @classmethod

@@ -100,7 +100,9 @@ def document() -> dict[str, Any]:
             "Live board: counters, recent calls, waiting per service, estimates", [OFFICE],
             {"200": "status"})},
         "/api/v1/offices/{office}/tickets": {"post": _op(
-            "Issue a ticket (kiosk, staff, phone)", [OFFICE], {"201": "the ticket"},
+            "Issue a ticket (kiosk, staff, phone). Kiosk and phone: only while the office is "
+            "open (409 office_closed otherwise); staff may issue at any time", [OFFICE],
+            {"201": "the ticket"},
             body=m.IssueTicket, auth=True, errors=(400, 404, 409))},
         "/api/v1/tickets/{ticket_id}": {"get": _op(
             "A ticket: state, people ahead, estimate, counter when called", [TICKET],

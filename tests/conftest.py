@@ -9,6 +9,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -61,8 +62,22 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
-def small_office(office_id: str = "testoffice") -> Office:
-    """Three services, four counters with overlapping services."""
+# Open at every moment of every day (00:00-24:00, no holidays, no 年末年始),
+# as `madoguchi demo --always-open` makes the demo: kiosk and phone tickets
+# are refused while an office is closed, and a test of the queue must pass
+# at 01:00 and on a Sunday. Tests of opening hours give their own.
+ALWAYS_OPEN: dict[str, Any] = {
+    "weekly": {str(d): {"open": "00:00", "close": "24:00"} for d in range(1, 8)},
+    "year_end_closure": False, "holiday_closure": False,
+}
+# The default office hours (weekdays 08:30-17:00, holidays closed).
+WEEKDAY_HOURS: dict[str, Any] = {}
+
+
+def small_office(office_id: str = "testoffice", *,
+                 hours: dict[str, Any] | None = None) -> Office:
+    """Three services, four counters with overlapping services; open at
+    every hour unless `hours` says otherwise (WEEKDAY_HOURS: the default)."""
     svc = lambda sid, letter, minutes, **kw: {  # noqa: E731
         "id": sid, "names": {"ja": sid, "en": sid}, "letter": letter,
         "expected_minutes": minutes, **kw,
@@ -76,6 +91,7 @@ def small_office(office_id: str = "testoffice") -> Office:
             "id": office_id,
             "names": {"ja": "テスト区役所", "en": "Test Ward Office"},
             "queue": {"max_recalls": 1, "rejoin_minutes": 10, "priority_minutes": 15},
+            "hours": ALWAYS_OPEN if hours is None else hours,
             "services": [
                 svc("shomei", "A", 5, max_wait_minutes=20, konbini=True),
                 svc("ido", "B", 15, max_wait_minutes=30),

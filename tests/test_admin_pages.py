@@ -33,7 +33,7 @@ from tests.accounts import (
     wait_text,
 )
 from tests.browser import RequestLog, audit, focus_is, own_desktop, tab_to, wait_ready
-from tests.conftest import small_office
+from tests.conftest import WEEKDAY_HOURS, small_office
 from tests.servers import AppHarness, app_harness, bearer, receive_json
 
 A = "testoffice"
@@ -48,8 +48,9 @@ def catalog(lang: str, name: str = "admin") -> dict[str, str]:
 
 @pytest.fixture
 async def site(redis: Redis, tenant: str) -> AsyncIterator[AppHarness]:
-    async with app_harness(redis, tenant, small_office(A)) as harness:
-        await harness.engine.configure(small_office(B))
+    # The weekday hours: these tests read and edit them.
+    async with app_harness(redis, tenant, small_office(A, hours=WEEKDAY_HOURS)) as harness:
+        await harness.engine.configure(small_office(B, hours=WEEKDAY_HOURS))
         await add_accounts(harness, ("manager-a", "manager", [A], "管理 花子"),
                            ("manager-ab", "manager", [A, B], "両方 次郎"),
                            ("clerk-a", "staff", [A], "窓口 一郎"))
@@ -399,6 +400,8 @@ async def test_hours_closed_days_and_special_hours(site: AppHarness) -> None:
 async def test_tokens_are_shown_once_and_revoked_after_confirming(site: AppHarness) -> None:
     ja = catalog("ja")
     log = RequestLog()
+    # Open at every hour: the new kiosk token issues a ticket whatever the time.
+    await site.engine.configure(small_office(A))
     async with office_pc(log) as page:
         await page.context.grant_permissions(["clipboard-read", "clipboard-write"])
         await log_in(page, site, "manager-a", "/admin/tokens")

@@ -14,7 +14,7 @@ import pytest
 from redis.asyncio import Redis
 
 from queue_server.estimates import minutes, wait_ms
-from tests.conftest import ManualClock, small_office
+from tests.conftest import WEEKDAY_HOURS, ManualClock, small_office
 from tests.servers import TICKET_ID_RE, AppHarness, app_harness, bearer, without_at
 
 OFFICE = "testoffice"
@@ -484,7 +484,8 @@ async def test_invalid_transition_changes_nothing(
 
 async def test_services_say_whether_the_office_is_open_now(redis: Redis, tenant: str) -> None:
     clock = ManualClock()  # Friday 2026-11-27 10:00 in Kitakyushu
-    async with app_harness(redis, tenant, small_office(), clock=clock) as harness:
+    async with app_harness(redis, tenant, small_office(hours=WEEKDAY_HOURS),
+                           clock=clock) as harness:
         body = await harness.ok("GET", harness.path("/services"))
         assert body["open_now"] is True
         assert body["today"]["opens"] == "2026-11-27T08:30:00+09:00"

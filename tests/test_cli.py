@@ -22,7 +22,7 @@ WARDS = ["kokurakita", "kokuraminami", "moji", "tobata", "wakamatsu", "yahatahig
 async def demo(redis_url: str, redis: Redis, tenant: str) -> AsyncIterator[AppHarness]:
     """`madoguchi demo` loaded, and the app on the same tenant."""
     async with app_harness(redis, tenant) as harness:
-        result = await cli(redis_url, tenant, "demo")
+        result = await cli(redis_url, tenant, "demo", "--always-open")  # at any hour
         assert result.returncode == 0, result.stderr
         assert "demo loaded: 7 offices" in result.stdout
         yield harness
@@ -123,3 +123,23 @@ async def test_token_create_refuses(redis_url: str, redis: Redis, clean_tenant: 
 
     assert await asyncio.to_thread(cli_main, ["token", "list"]) == 0
     assert capsys.readouterr().out.strip() == ""  # nothing was created
+
+
+async def test_demo_always_open_only_when_asked(redis_url: str, redis: Redis,
+                                                clean_tenant: str) -> None:
+    """`make run` loads the demo --always-open (a newcomer at 01:00 sees a
+    working kiosk); without it the offices keep their real hours."""
+    engine = Engine(redis, clean_tenant)
+    result = await cli(redis_url, clean_tenant, "demo")
+    assert result.returncode == 0 and "00:00-24:00" not in result.stdout
+    office = await engine.office("kokurakita")
+    assert office.hours.holiday_closure and office.hours.year_end_closure
+    assert 7 not in office.hours.weekly  # closed on Sundays
+    result = await cli(redis_url, clean_tenant, "demo", "--always-open")
+    assert result.returncode == 0 and "00:00-24:00 every day" in result.stdout
+    for office_id in await engine.office_ids():
+        engine = Engine(redis, clean_tenant)  # no cached configuration
+        hours = (await engine.office(office_id)).hours
+        assert not hours.holiday_closure and not hours.year_end_closure and not hours.overrides
+        assert {d: (h.open, h.close) for d, h in hours.weekly.items()} == {
+            d: ("00:00", "24:00") for d in range(1, 8)}

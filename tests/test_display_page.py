@@ -38,6 +38,7 @@ from queue_server.auth import Tokens
 from queue_server.engine import Engine
 from queue_server.office_config import Office
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, RequestLog, audit, require_browser
+from tests.conftest import ALWAYS_OPEN
 from tests.servers import AppHarness, ServerFactory, app_harness, bearer
 
 try:
@@ -75,6 +76,7 @@ def display_office(office_id: str = OFFICE, **display: Any) -> Office:
     counters; the display speaks and shows Japanese and English."""
     return Office.model_validate({
         "id": office_id,
+        "hours": ALWAYS_OPEN,  # the kiosk issues the tests' tickets at any hour
         "names": names("テスト区役所", "Test Ward Office", "테스트 구청", "测试区役所",
                        "Văn phòng quận Test"),
         "services": [

@@ -19,6 +19,11 @@ TOKEN_ENV = "MADOGUCHI_KIOSK_TOKEN"
 
 
 def register(sub: Any) -> None:
+    # The demo's printer registers here too (one entry point for the
+    # printer commands: adding one would need every venv reinstalled).
+    from .demo_printer import register as register_demo_printer
+
+    register_demo_printer(sub)
     p = sub.add_parser("kiosk-agent", help="kiosk PC agent: prints the kiosk's tickets")
     p.add_argument("--server", default=os.environ.get("MADOGUCHI_SERVER"),
                    help="the server, e.g. https://madoguchi.example (or $MADOGUCHI_SERVER)")

@@ -1,8 +1,13 @@
 """`GET /api/v1/offices/{office}/ticket-preview.png`: the exact 1-bit ticket
 the office's printers would print now (its names, footer, 和暦 setting, a
 sample number), for the admin pages. Plugged into the web app through the
-``madoguchi.web`` entry points (queue_server imports nothing from here); the
-web process needs the ``printer`` extra for it."""
+``madoguchi.web`` entry points (queue_server imports nothing from here).
+
+Rendering needs Pillow, from the ``printer`` extra. The server itself does
+not: a plain ``pip install madoguchi`` serves everything else, and this one
+route then answers 503 ``printer_extra_missing`` (the admin page shows the
+image's alternative text). Pillow stays out of the base dependencies because
+nothing else in the web process draws pictures."""
 
 from __future__ import annotations
 
@@ -17,7 +22,6 @@ from queue_server.api_models import supported_lang
 from queue_server.clock import zone
 from queue_server.errors import MadoguchiError
 
-from .preview import preview_png
 from .ticket import LANGS, TicketPrint
 
 SAMPLE_NUMBER_SEQ = 23
@@ -46,6 +50,10 @@ async def ticket_preview(request: web.Request) -> web.Response:
         service_name_local=service.names.get(lang) if lang != "ja" else None,
         timezone=office.timezone, wareki=office.ticket.wareki,
     )
+    try:
+        from .preview import preview_png
+    except ImportError as exc:  # Pillow: pip install 'madoguchi[printer]'
+        raise MadoguchiError("printer_extra_missing") from exc
     # Rendering takes tens of milliseconds of CPU: off the event loop.
     png = await asyncio.to_thread(preview_png, sample)
     return web.Response(body=png, content_type="image/png",
@@ -63,4 +71,5 @@ def setup(app: web.Application) -> None:
          openapi.param("lang", "query", "ja | en | ko | zh-Hans | vi (regional tags such "
                        "as en-US or zh-CN are taken; the response's Content-Language says "
                        "which was used)", required=False)],
-        {"200": "image/png", "422": "unsupported_language"}, auth=True)}})
+        {"200": "image/png", "422": "unsupported_language"}, auth=True,
+        errors=(400, 404, 503))}})

@@ -35,7 +35,9 @@ const SMS_KINDS = [
 const RULES = {
   id: /^[a-z0-9][a-z0-9_-]{0,39}$/,
   letter: /^[A-Z]$/,
-  time: /^([01][0-9]|2[0-3]):[0-5][0-9]$/,
+  // 24:00: a closing time at midnight (an office open all day; the server
+  // refuses it as an opening time).
+  time: /^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$/,
 };
 const RULE_TYPES = { id: "id_format", letter: "letter_format", time: "time_format" };
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
