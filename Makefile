@@ -22,7 +22,7 @@ $(BIN)/pip:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(RUN_STAMP): pyproject.toml | $(BIN)/pip
-	$(BIN)/pip install --quiet -e '.[printer]'
+	$(BIN)/pip install --quiet -e '.[printer,kiosk]'
 	touch $(RUN_STAMP)
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/pip

@@ -37,7 +37,9 @@ def _text(value: Any) -> str:
 async def persistence_warnings(redis: Redis) -> list[Finding]:
     """What keeps this Redis from the durability promise (empty: nothing)."""
     try:
-        raw = await redis.config_get("appendonly", "appendfsync")
+        # One parameter per CONFIG GET: Redis before 7 (the embedded one is
+        # 6.2) takes a single pattern and refuses the call otherwise.
+        raw = {**await redis.config_get("appendonly"), **await redis.config_get("appendfsync")}
     except RedisError as exc:  # CONFIG renamed away, no permission, a managed service
         return [{"code": "redis_persistence_unverified",
                  "message": f"Could not read Redis's persistence settings ({type(exc).__name__}:"

@@ -122,6 +122,7 @@ def test_make_run_installs_no_source_builds(bare_venv: Path, source: Path,
         items = json.loads(report.read_text())["install"]
         names = {item["metadata"]["name"].lower() for item in items}
         assert "pyscard" not in names and "pillow" in names and "python-escpos" in names
+        assert "websockets" in names  # the demo's kiosk agent connects out with it
         # Everything but the project itself and known pure-Python archives
         # comes as a wheel: nothing to compile (pyscard was the one).
         sdists = {re.sub(r"[-_.]+", "-", item["metadata"]["name"].lower()) for item in items

