@@ -259,7 +259,22 @@ function renderWaiting() {
     return row;
   });
   $("waiting-body").replaceChildren(...rows);
-  $("waiting").classList.toggle("many", rows.length > 5);
+  fitWaiting();
+}
+
+// Every service shown must be seen whole (a TV has no scroll bar): the
+// table's text steps down until it fits its panel.
+const WAITING_SCALES = [1, 0.92, 0.84, 0.77, 0.7, 0.64, 0.58, 0.53];
+
+function fitWaiting() {
+  const panel = $("waiting");
+  const fits = () => panel.scrollHeight <= panel.clientHeight + 1
+    && panel.scrollWidth <= panel.clientWidth + 1;
+  for (const scale of WAITING_SCALES) {
+    panel.style.setProperty("--waiting-scale", String(scale));
+    if (fits()) break;
+  }
+  panel.dataset.fitted = String(fits());
 }
 
 function renderOffice() {
@@ -585,6 +600,7 @@ async function boot() {
   setInterval(cycleLanguage, LANG_CYCLE_MS);
   setInterval(loadStatus, STATUS_POLL_MS);
   checkin.start();
+  new ResizeObserver(fitWaiting).observe($("main"));
   socket.start();
   if (soundRefused) askForSound();
   document.body.dataset.ready = "true";
