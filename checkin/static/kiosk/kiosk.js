@@ -409,15 +409,21 @@ function renderEntry() {
   const phoneStep = state.entry.step === "phone";
   $("entry-help").textContent = phoneStep ? t("booking.phone_help") : t("booking.code_help");
   $("entry-label").textContent = phoneStep ? t("booking.phone_label") : t("booking.code_label");
+  const groupCode = (d) => d.padEnd(6, "·").replace(/(.{3})/, "$1 ");
   if (phoneStep) {
-    keypad.configure({ max: 11, format: groupPhone });
+    // The booking number (6 digits, as the booking page and its SMS give
+    // it) or the phone number booked with (10 or 11 digits, from 0).
+    keypad.configure({
+      max: (d) => (d.startsWith("0") ? 11 : 6),
+      format: (d) => (!d ? "" : d.startsWith("0") ? groupPhone(d) : groupCode(d)),
+    });
   } else {
-    keypad.configure({ max: 6, format: (d) => d.padEnd(6, "·").replace(/(.{3})/, "$1 ") });
+    keypad.configure({ max: 6, format: groupCode });
   }
 }
 
 function entryComplete(digits) {
-  if (state.entry.step === "code") return digits.length === 6;
+  if (state.entry.step === "code" || digits.length === 6) return digits.length === 6;
   // Japanese numbers have 10 digits (landline, 0 + area) or 11 (mobile, 050).
   return /^0\d{9,10}$/.test(digits);
 }
@@ -425,7 +431,9 @@ function entryComplete(digits) {
 function submitEntry() {
   const digits = keypad.digits;
   if (!entryComplete(digits)) return;
-  if (state.entry.step === "phone") {
+  if (state.entry.step === "phone" && digits.length === 6) {
+    checkIn({ code: digits }); // no phone number has six digits
+  } else if (state.entry.step === "phone") {
     state.entry.phone = digits;
     checkIn({ phone: digits });
   } else {
