@@ -18,6 +18,7 @@
 import { ApiError, apiWith, enc } from "/static/queue/common/api.js";
 import { OfficeEvents } from "/static/queue/common/events.js";
 import { IdleWarning } from "/static/queue/common/idle.js";
+import { waitWording } from "/static/queue/common/wait.js";
 import { agentKey, readCard } from "./card.js";
 import {
   applyI18n, currentLang, formatDate, formatTime, has, loadAll, markLangSwitch, pickName,
@@ -294,9 +295,9 @@ function renderClock() {
 // "3 waiting · about 15 min": each part kept whole on one line.
 function renderWait(el, service) {
   const parts = [t("home.waiting", { n: service.waiting })];
-  if (service.estimated_wait_minutes !== null && service.estimated_wait_minutes !== undefined) {
-    parts.push(t("home.wait_minutes", { minutes: service.estimated_wait_minutes }));
-  }
+  const said = waitWording(service.waiting, service.estimated_wait_minutes);
+  if (said.kind === "soon") parts.push(t("home.wait_soon"));
+  if (said.kind === "minutes") parts.push(t("home.wait_minutes", { minutes: said.minutes }));
   el.replaceChildren();
   parts.forEach((text, i) => {
     if (i > 0) el.append(t("home.separator"));
@@ -600,7 +601,9 @@ function renderTicket() {
     note.textContent = t("ticket.come_back_note");
     note.hidden = false;
   } else {
-    $("ticket-wait").textContent = t("ticket.wait", { minutes: wait });
+    const said = waitWording(ticket.ahead, wait);
+    $("ticket-wait").textContent = said.kind === "soon" ? t("ticket.wait_soon")
+      : t("ticket.wait", { minutes: said.minutes });
     note.hidden = true;
   }
   const konbini = Boolean(service && service.konbini);

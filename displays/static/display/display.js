@@ -9,6 +9,7 @@
 import * as i18n from "./i18n.js";
 import { ApiError, enc, fetchJson } from "/static/queue/common/api.js";
 import { OfficeEvents } from "/static/queue/common/events.js";
+import { waitWording } from "/static/queue/common/wait.js";
 import { Announcer } from "./announcer.js";
 import { enrolToken, CheckinPanel } from "./checkin.js";
 
@@ -251,10 +252,11 @@ function renderWaiting() {
     people.textContent = i18n.t("waiting.people", { n: service.waiting });
     const wait = document.createElement("td");
     wait.className = "num wait";
-    const minutes = service.estimated_wait_minutes;
-    wait.textContent = minutes === null || minutes === undefined
-      ? i18n.t("waiting.unknown")
-      : minutes <= 0 ? i18n.t("waiting.now") : i18n.t("waiting.minutes", { n: minutes });
+    // A newcomer has everyone waiting ahead of them.
+    const said = waitWording(service.waiting, service.estimated_wait_minutes);
+    wait.textContent = said.kind === "unknown" ? i18n.t("waiting.unknown")
+      : said.kind === "soon" ? i18n.t("waiting.now")
+        : i18n.t("waiting.minutes", { n: said.minutes });
     row.append(name, people, wait);
     return row;
   });

@@ -8,6 +8,7 @@
 import { pageAlert } from "/static/queue/common/alert.js";
 import { api, enc } from "/static/queue/common/api.js";
 import { forgetTicket, rememberTicket, savedTicket } from "/static/queue/common/saved.js";
+import { waitWording } from "/static/queue/common/wait.js";
 import {
   currentLang, errorText, formatTime, putName, startLang, t,
 } from "./i18n.js";
@@ -109,9 +110,9 @@ function renderWaiting(tk) {
   if (!waiting) return;
   $("ahead").textContent = tk.ahead === 0 ? t("info.ahead_next")
     : t("info.ahead_value", { n: tk.ahead ?? "?" });
-  const minutes = tk.estimated_wait_minutes;
-  $("wait").textContent = minutes === null || minutes === undefined ? t("info.wait_unknown")
-    : minutes <= 0 ? t("info.wait_soon") : t("info.wait_value", { n: minutes });
+  const said = waitWording(tk.ahead ?? null, tk.estimated_wait_minutes);
+  $("wait").textContent = said.kind === "unknown" ? t("info.wait_unknown")
+    : said.kind === "soon" ? t("info.wait_soon") : t("info.wait_value", { n: said.minutes });
 }
 
 // A remote ticket waits outside the line, so its own view has no estimate:
