@@ -344,6 +344,26 @@ function renderHome() {
   const otherDay = `/book/${enc(office)}?lang=${enc(currentLang())}&kiosk=1`;
   $("book-other").href = otherDay;
   $("closed-book-other").href = otherDay;
+  fitHome();
+}
+
+// Every service button is on screen without scrolling (a kiosk shows no
+// scroll bar, and a button below the fold is a service nobody finds): the
+// start screen gets denser, step by step, until it fits: at each text size
+// (down to 60 %) one column, then two, then three (kiosk.css: landscape
+// has at least two, portrait at most two).
+const HOME_FITS = [1, 0.9, 0.8, 0.72, 0.66, 0.6]
+  .flatMap((scale) => [["1", scale], ["2", scale], ["3", scale]]);
+
+function fitHome() {
+  const home = $("screen-home");
+  if (home.hidden) return;
+  const fits = () => document.scrollingElement.scrollHeight <= window.innerHeight + 1;
+  for (const [cols, scale] of HOME_FITS) {
+    home.dataset.cols = cols;
+    home.style.setProperty("--fit", String(scale));
+    if (fits()) break;
+  }
 }
 
 const CLOSED_REASON_KEYS = {
@@ -996,6 +1016,7 @@ pinpad.configure({
 });
 
 function wire() {
+  new ResizeObserver(() => fitHome()).observe($("screen-home"));
   $("booking-button").addEventListener("click", startBooking);
   $("closed-booking").addEventListener("click", startBooking);
   $("entry-submit").addEventListener("click", submitEntry);
