@@ -37,7 +37,9 @@ const STATE_TEXT_KEYS = {
   "cancelled": "state_text.cancelled",
 };
 const FINAL = new Set(["done", "cancelled"]);
-const CANCELLABLE = new Set(["remote", "waiting", "called", "parked", "no_show"]);
+// Once the number is called the clerk has it: no cancelling from the phone
+// (a missed call, no_show, may still be given up).
+const CANCELLABLE = new Set(["remote", "waiting", "no_show"]);
 const CALL_VIBRATION = [400, 200, 400, 200, 400];
 const OFFLINE_AFTER_MS = 2000; // a quick reconnect is not worth alarming anyone
 const REMOTE_REFRESH_MS = 60000;
