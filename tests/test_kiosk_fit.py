@@ -12,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from queue_server.demo_data import demo_offices
-from tests.browser import chromium
+from tests.browser import audit, chromium
 from tests.conftest import ManualClock
 from tests.servers import AppHarness, app_harness
 from tests.test_kiosk_page import LANGS, kiosk_context, open_kiosk
@@ -66,3 +66,27 @@ async def test_every_service_button_is_on_screen(demo: AppHarness, clock: Manual
                     await page.screenshot(path=f"/tmp/kiosk_fit_{size['width']}_{lang}.png")
                     assert found["shown"] == [*walk_in, "booking-button"], found
                     assert found["hidden"] == [], (size, lang, found)
+
+
+async def test_narrow_screen_language_bar_and_zoom(demo: AppHarness, clock: ManualClock) -> None:
+    """At a narrow width every language button is on screen (more rows, not
+    off the edge), the page may be zoomed (no user-scalable=no), and axe
+    finds nothing serious."""
+    token = await demo.token("kiosk")
+    async with chromium() as browser:
+        for width in (390, 600):
+            size = {"width": width, "height": 844}
+            async with kiosk_context(browser, clock, viewport=size) as page:
+                await open_kiosk(page, demo, token=token)
+                boxes = await page.evaluate("""() => [...document.querySelectorAll(
+                    '#lang-list button')].map((b) => {
+                      const r = b.getBoundingClientRect();
+                      return [b.dataset.lang, r.left, r.right, b.scrollWidth, b.clientWidth];
+                    })""")
+                assert len(boxes) == len(LANGS)
+                for lang, left, right, wide, shown in boxes:
+                    assert 0 <= left and right <= width, (width, lang, left, right)
+                    assert wide <= shown + 1, (width, lang, wide, shown)
+                viewport = await page.get_attribute("meta[name=viewport]", "content") or ""
+                assert "user-scalable" not in viewport and "maximum-scale" not in viewport
+                assert await audit(page) == []

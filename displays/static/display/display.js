@@ -541,6 +541,8 @@ function soundEnabled() {
   announcer.unlock();
   $("sound-overlay").hidden = true;
   document.body.dataset.soundBlocked = "false";
+  // The button that had focus is gone: focus the sound control, not the page.
+  $("sound-toggle").focus();
 }
 
 // ---- start --------------------------------------------------------------
