@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from queue_server.demo_data import demo_offices
 from queue_server.engine import Engine
 from tests.accounts import add_accounts
-from tests.browser import RequestLog, wait_ready
+from tests.browser import RequestLog, audit, wait_ready
 from tests.conftest import ManualClock
 from tests.servers import app_harness
 from tests.test_dashboard_pages import DAY, Site, desktop, log_in
@@ -80,3 +80,32 @@ async def test_dashboard_tables_fit_1366(city: Site) -> None:
                                   full_page=True)
         cut = [t for t in seen if t["wide"] > t["shown"] + 1]
         assert cut == [], cut
+
+
+async def test_tables_that_scroll_sideways_take_keyboard_focus(city: Site) -> None:
+    """On a narrow screen the wide tables scroll in their own box: each such
+    box is focusable and named (axe: scrollable-region-focusable), and axe
+    finds nothing serious at either size."""
+    site = city
+    await busy_morning(site)
+    log = RequestLog()
+    async with desktop(log) as page:
+        await log_in(page, site, "manager")
+        for path in ("/dashboard", f"/dashboard/stats?from={DAY}&to={DAY}",
+                     "/dashboard/staffing"):
+            for size in ({"width": 390, "height": 844}, {"width": 1366, "height": 768}):
+                await page.set_viewport_size(size)
+                await page.goto(site.base + path)
+                await wait_ready(page)
+                await page.evaluate(
+                    "() => document.querySelectorAll('details').forEach((d) => d.open = true)")
+                boxes = await page.evaluate("""() => [...document.querySelectorAll(
+                    '.table-wrap')].filter((w) => w.scrollWidth > w.clientWidth + 1).map(
+                    (w) => ({focusable: w.tabIndex === 0, role: w.getAttribute('role'),
+                             named: Boolean(w.getAttribute('aria-labelledby')
+                                            || w.getAttribute('aria-label'))}))""")
+                if size["width"] == 390 and path != "/dashboard/staffing":
+                    assert boxes, path  # the demo's tables are wider than a phone
+                assert all(b == {"focusable": True, "role": "region", "named": True}
+                           for b in boxes), (path, boxes)
+                assert await audit(page) == [], (path, size)
