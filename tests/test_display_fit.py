@@ -47,7 +47,7 @@ SEEN_JS = """() => {
     const hit = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
     return Boolean(hit) && (el === hit || el.contains(hit) || hit.contains(el));
   };
-  return [...document.querySelectorAll('#waiting-body tr')].map((tr) => ({
+  return [...document.querySelectorAll('#waiting-body tr:not([hidden])')].map((tr) => ({
     id: tr.dataset.service,
     name: tr.querySelector('.service-name').textContent,
     ok: [...tr.querySelectorAll('.service-name, .letter, td')].every(seen),
@@ -88,5 +88,56 @@ async def test_every_service_is_on_the_lobby_display(demo: AppHarness) -> None:
                     # Still readable from across the lobby.
                     assert min(r["size"] for r in rows) >= 12, (size, lang, rows)
                 await context.close()
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+async def crowded(redis: Redis, tenant: str) -> AsyncIterator[AppHarness]:
+    """The demo office with its nine services twice over (eighteen)."""
+    office = demo_offices()[1]
+    extra = [s.model_copy(update={"id": f"{s.id}2", "letter": letter})
+             for s, letter in zip(office.services, "KLMNPQRST", strict=True)]
+    office = office.model_copy(update={"services": [*office.services, *extra]})
+    async with app_harness(redis, tenant, office) as harness:
+        yield harness
+
+
+async def test_services_that_cannot_fit_are_paged_visibly(crowded: AppHarness) -> None:
+    """More rows than fit even at the smallest text: they come a page at a
+    time, "page 1 of 2" says so, and every service is seen whole on one of
+    the pages."""
+    demo = crowded
+    services = [s["id"] for s in (await demo.status())["services"]]
+    assert len(services) == 18
+    base = str(demo.client.make_url("")).rstrip("/")
+    require_browser()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=[*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"])
+        try:
+            context = await browser.new_context(viewport={"width": 1366, "height": 768},
+                                                locale="ja-JP", timezone_id="Asia/Tokyo")
+            page = await context.new_page()
+            await page.clock.install()
+            await page.goto(f"{base}/display/{demo.office}?lang=en")
+            await page.wait_for_selector("body[data-ready='true']", state="attached",
+                                         timeout=WAIT_MS)
+            await expect(page.locator("#waiting-body tr")).to_have_count(18, timeout=WAIT_MS)
+            pages = int(await page.get_attribute("#waiting", "data-pages") or 1)
+            assert pages >= 2
+            seen: list[str] = []
+            for n in range(1, pages + 1):
+                await expect(page.locator("#waiting")).to_have_attribute("data-page", str(n))
+                await expect(page.locator("#waiting-page")).to_have_text(f"page {n} of {pages}")
+                await expect(page.locator("#waiting-page")).to_be_visible()
+                rows: list[dict[str, Any]] = await page.evaluate(SEEN_JS)
+                assert rows and all(r["ok"] for r in rows), (n, rows)
+                seen += [r["id"] for r in rows]
+                await page.screenshot(path=f"/tmp/display_paged_{n}.png")
+                await page.clock.run_for(8_000)
+            assert seen == services
+            await context.close()
         finally:
             await browser.close()
