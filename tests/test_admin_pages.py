@@ -201,6 +201,7 @@ async def test_manager_edits_by_keyboard_and_the_display_follows(site: AppHarnes
             assert "services[shomei].names.ja" in row and "証明書発行" in row
             assert "counters[6]" in row
             assert await audit(page) == []
+            assert await audit(page) == []
             await page.screenshot(path="/tmp/admin_audit.png", full_page=True)
     assert log.foreign() == [] and script_errors(log) == [], log
 

@@ -11,7 +11,7 @@ import pytest
 from redis.asyncio import Redis
 
 from queue_server.demo_data import demo_offices
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, audit, require_browser
 from tests.servers import AppHarness, app_harness
 
 try:
@@ -87,6 +87,8 @@ async def test_every_service_is_on_the_lobby_display(demo: AppHarness) -> None:
                     assert hidden == [], (size, lang, hidden)
                     # Still readable from across the lobby.
                     assert min(r["size"] for r in rows) >= 12, (size, lang, rows)
+                    if lang in ("ja", "en"):
+                        assert await audit(page) == [], (size, lang)
                 await context.close()
         finally:
             await browser.close()
