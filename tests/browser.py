@@ -253,4 +253,8 @@ A11Y_AUDIT_JS = r"""
 
 
 async def audit(page: Page) -> list[str]:
-    return list(await page.evaluate(A11Y_AUDIT_JS))
+    """The checks above, then axe-core's serious and critical violations
+    (tests/axe_check.py): every page test that audits runs both."""
+    from tests.axe_check import axe_problems
+
+    return list(await page.evaluate(A11Y_AUDIT_JS)) + await axe_problems(page)

@@ -11,8 +11,10 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -35,6 +37,7 @@ from tests.accounts import (
 from tests.browser import RequestLog, audit, focus_is, own_desktop, tab_to, wait_ready
 from tests.conftest import WEEKDAY_HOURS, small_office
 from tests.servers import AppHarness, app_harness, bearer, receive_json
+from ticket_printer.dates import wareki_year
 
 A = "testoffice"
 B = "otheroffice"
@@ -98,6 +101,18 @@ async def retype(page: Any, text: str) -> None:
 
 # --- the editor, by keyboard
 
+def today_and_tomorrow() -> list[date]:
+    """The office's today, and tomorrow in case midnight passes meanwhile."""
+    today = datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    return [today, today + timedelta(days=1)]
+
+
+def era_date(day: date) -> str:
+    era, year = wareki_year(day) or ("", 0)
+    name = {"reiwa": "令和", "heisei": "平成"}[era]
+    return f"{name}{'元' if year == 1 else year}年{day.month}月{day.day}日"
+
+
 async def test_manager_edits_by_keyboard_and_the_display_follows(site: AppHarness) -> None:
     ja = catalog("ja")
     base = base_url(site)
@@ -117,6 +132,10 @@ async def test_manager_edits_by_keyboard_and_the_display_follows(site: AppHarnes
             assert await text_of(page, "h1") == ja["editor.heading"].replace(
                 "{name}", "テスト区役所")
             assert await audit(page) == []
+            # The 和暦 example is today in the office's zone, not a fixed date.
+            wareki = await text_of(page, "label:has(#f-ticket_wareki)")
+            assert any(era_date(d) in wareki and wareki == ja["editor.wareki"].format(
+                example=era_date(d)) for d in today_and_tomorrow()), wareki
 
             # A service: open its card, rename it, change its minutes.
             await tab_to(page, "#f-services_0", limit=200)
@@ -182,6 +201,7 @@ async def test_manager_edits_by_keyboard_and_the_display_follows(site: AppHarnes
             assert "管理 花子" in row and ja["audit.action_config_update"] in row
             assert "services[shomei].names.ja" in row and "証明書発行" in row
             assert "counters[6]" in row
+            assert await audit(page) == []
             assert await audit(page) == []
             await page.screenshot(path="/tmp/admin_audit.png", full_page=True)
     assert log.foreign() == [] and script_errors(log) == [], log

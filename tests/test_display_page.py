@@ -826,6 +826,8 @@ async def test_refused_autoplay_asks_once_for_a_click(site: AppHarness) -> None:
         await expect(page.locator("#sound-enable")).to_have_text(catalog("ja")["sound.enable"])
         await page.click("#sound-enable")
         await expect(overlay).to_be_hidden()
+        # Focus moves to the sound control, not to the page.
+        await expect(page.locator("#sound-toggle")).to_be_focused()
         await site.act("1", "call-next")
         log = await announced(page, "A-001")
         chime = next(e for e in steps_of(log, "A-001") if e["event"] == "chime")

@@ -265,6 +265,8 @@ async def test_keyboard_only_counter_work(site: AppHarness, clock: ManualClock) 
         await screenshot(page, "staff-picker")
         await page.keyboard.press("2")
         await wait_text(page, "#counter-name", "2番窓口")
+        # Focus is on the counter's name, not lost to the page (nor on a button).
+        assert await focus_is(page, "#counter-name")
         await page.wait_for_function("() => Number(document.body.dataset.boards) > 0")
         assert "office=testoffice&counter=2" in page.url  # this window keeps its counter
         assert await text_of(page, "#counter-state") == JA["staff.counter_state.closed"]

@@ -82,10 +82,13 @@ def test_long_wait_says_when_to_come_back_instead_of_the_wait() -> None:
 
 
 def test_wait_over_an_hour_and_nobody_ahead() -> None:
-    lines = texts(sample_ticket(wait_minutes=80, ahead=0, konbini=False, footer=""))
+    lines = texts(sample_ticket(wait_minutes=80, ahead=4, konbini=False, footer=""))
     assert "待ち時間の目安 約1時間20分" in lines
-    assert "まもなくお呼びします" in lines
     assert not any("コンビニ" in line for line in lines)
+    # Nobody ahead: 「まもなく」, and no wait that says otherwise (issue 10 §4).
+    lines = texts(sample_ticket(wait_minutes=80, ahead=0, konbini=False, footer=""))
+    assert "まもなくお呼びします" in lines
+    assert not any("待ち時間" in line for line in lines)
     assert lines[-1].startswith("発券")
 
 

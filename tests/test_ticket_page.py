@@ -208,6 +208,7 @@ async def test_page_follows_the_ticket_from_waiting_to_called_to_done(
         assert await text_of(page, "#announce") == ja["called.announce"].format(
             number=ticket["number"], counter="1番窓口")
         assert await text_of(page, "#state") == ja["state.called"]
+        assert await page.is_hidden("#cancel-box")  # the clerk has the number now
         assert await layout_problems(page, "#counter", "#number", "#called-after",
                                      ".called-title", "#state") == []
         assert await audit(page) == []
@@ -221,6 +222,7 @@ async def test_page_follows_the_ticket_from_waiting_to_called_to_done(
         await site.act("1", "start")
         await shows_state(page, "serving")
         assert "1番窓口" in await text_of(page, "#status")
+        assert await page.is_hidden("#cancel-box")
         await site.act("1", "finish")
         await shows_state(page, "done")
         assert await text_of(page, "#state") == ja["state.done"]

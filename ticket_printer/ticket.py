@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from queue_server.wait_words import wait_wording
+
 from .dates import wareki_year
 from .elements import BigNumber, Element, Gap, Note, QRCode, Rule, Text
 
@@ -120,8 +122,9 @@ def ticket_elements(t: TicketPrint) -> list[Element]:
     if t.come_back_by is not None:
         back = t.come_back_by.astimezone(tz).strftime("%H:%M")
         els += _texts(t, lambda c: c["come_back"].format(time=back), 32, bold=True)
-    elif t.wait_minutes is not None:
-        els += _texts(t, lambda c: c["wait"].format(duration=_duration(c, t.wait_minutes)), 28)
+    elif (said := wait_wording(t.ahead, t.wait_minutes)).minutes is not None:
+        # Nobody ahead: "まもなくお呼びします" above says it all (issue 10 §4).
+        els += _texts(t, lambda c: c["wait"].format(duration=_duration(c, said.minutes or 0)), 28)
     els += [Gap(4), Rule(), QRCode(t.url)]
     els += _texts(t, lambda c: c["qr"], 22)
     if t.konbini:

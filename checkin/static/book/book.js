@@ -16,6 +16,7 @@
 import { pageAlert, setLoading, showFieldError } from "/static/queue/common/alert.js";
 import { act, api, enc, newIdempotencyKey, UNKNOWN_OUTCOME } from "/static/queue/common/api.js";
 import { rememberBooking, rememberTicket } from "/static/queue/common/saved.js";
+import { waitWording } from "/static/queue/common/wait.js";
 import { ticketUrl } from "./checkin.js";
 import {
   currentLang, dayOf, errorText, formatDay, formatTime, putName, startLang, t,
@@ -95,8 +96,9 @@ function waitText(service) {
   const waiting = Number(service.waiting) || 0;
   const minutes = service.estimated_wait_minutes;
   if (waiting === 0) return t("queue.wait_none");
-  if (minutes === null || minutes === undefined) return t("queue.wait_unknown", { n: waiting });
-  return t("queue.wait_now", { n: waiting, minutes });
+  const said = waitWording(waiting, minutes);
+  if (said.kind !== "minutes") return t("queue.wait_unknown", { n: waiting });
+  return t("queue.wait_now", { n: waiting, minutes: said.minutes });
 }
 
 // --- messages -------------------------------------------------------------

@@ -39,7 +39,8 @@ export class Keypad {
     });
   }
 
-  // `max`: how many digits the field takes; `format`: how they are shown.
+  // `max`: how many digits the field takes (or a function of the digits
+  // typed so far); `format`: how they are shown.
   configure({ max, format }) {
     this.max = max;
     this.format = format;
@@ -49,8 +50,12 @@ export class Keypad {
   press(key) {
     if (key === "back") this.digits = this.digits.slice(0, -1);
     else if (key === "clear") this.digits = "";
-    else if (/^[0-9]$/.test(key) && this.digits.length < this.max) this.digits += key;
+    else if (/^[0-9]$/.test(key) && this.digits.length < this.limit()) this.digits += key;
     this.render();
+  }
+
+  limit() {
+    return typeof this.max === "function" ? this.max(this.digits) : this.max;
   }
 
   clear() {

@@ -18,6 +18,7 @@
 import { ApiError, actWith, apiWith, enc } from "/static/queue/common/api.js";
 import { OfficeEvents } from "/static/queue/common/events.js";
 import { IdleWarning } from "/static/queue/common/idle.js";
+import { waitWording } from "/static/queue/common/wait.js";
 import { readCard, readerReady } from "./card.js";
 import {
   applyI18n, currentLang, formatDate, formatTime, has, loadAll, markLangSwitch, pickName,
@@ -299,9 +300,9 @@ function renderClock() {
 // "3 waiting · about 15 min": each part kept whole on one line.
 function renderWait(el, service) {
   const parts = [t("home.waiting", { n: service.waiting })];
-  if (service.estimated_wait_minutes !== null && service.estimated_wait_minutes !== undefined) {
-    parts.push(t("home.wait_minutes", { minutes: service.estimated_wait_minutes }));
-  }
+  const said = waitWording(service.waiting, service.estimated_wait_minutes);
+  if (said.kind === "soon") parts.push(t("home.wait_soon"));
+  if (said.kind === "minutes") parts.push(t("home.wait_minutes", { minutes: said.minutes }));
   el.replaceChildren();
   parts.forEach((text, i) => {
     if (i > 0) el.append(t("home.separator"));
@@ -348,6 +349,26 @@ function renderHome() {
   const otherDay = `/book/${enc(office)}?lang=${enc(currentLang())}&kiosk=1`;
   $("book-other").href = otherDay;
   $("closed-book-other").href = otherDay;
+  fitHome();
+}
+
+// Every service button is on screen without scrolling (a kiosk shows no
+// scroll bar, and a button below the fold is a service nobody finds): the
+// start screen gets denser, step by step, until it fits: at each text size
+// (down to 60 %) one column, then two, then three (kiosk.css: landscape
+// has at least two, portrait at most two).
+const HOME_FITS = [1, 0.9, 0.8, 0.72, 0.66, 0.6]
+  .flatMap((scale) => [["1", scale], ["2", scale], ["3", scale]]);
+
+function fitHome() {
+  const home = $("screen-home");
+  if (home.hidden) return;
+  const fits = () => document.scrollingElement.scrollHeight <= window.innerHeight + 1;
+  for (const [cols, scale] of HOME_FITS) {
+    home.dataset.cols = cols;
+    home.style.setProperty("--fit", String(scale));
+    if (fits()) break;
+  }
 }
 
 const CLOSED_REASON_KEYS = {
@@ -414,15 +435,21 @@ function renderEntry() {
   const phoneStep = state.entry.step === "phone";
   $("entry-help").textContent = phoneStep ? t("booking.phone_help") : t("booking.code_help");
   $("entry-label").textContent = phoneStep ? t("booking.phone_label") : t("booking.code_label");
+  const groupCode = (d) => d.padEnd(6, "·").replace(/(.{3})/, "$1 ");
   if (phoneStep) {
-    keypad.configure({ max: 11, format: groupPhone });
+    // The booking number (6 digits, as the booking page and its SMS give
+    // it) or the phone number booked with (10 or 11 digits, from 0).
+    keypad.configure({
+      max: (d) => (d.startsWith("0") ? 11 : 6),
+      format: (d) => (!d ? "" : d.startsWith("0") ? groupPhone(d) : groupCode(d)),
+    });
   } else {
-    keypad.configure({ max: 6, format: (d) => d.padEnd(6, "·").replace(/(.{3})/, "$1 ") });
+    keypad.configure({ max: 6, format: groupCode });
   }
 }
 
 function entryComplete(digits) {
-  if (state.entry.step === "code") return digits.length === 6;
+  if (state.entry.step === "code" || digits.length === 6) return digits.length === 6;
   // Japanese numbers have 10 digits (landline, 0 + area) or 11 (mobile, 050).
   return /^0\d{9,10}$/.test(digits);
 }
@@ -430,7 +457,9 @@ function entryComplete(digits) {
 function submitEntry() {
   const digits = keypad.digits;
   if (!entryComplete(digits)) return;
-  if (state.entry.step === "phone") {
+  if (state.entry.step === "phone" && digits.length === 6) {
+    checkIn({ code: digits }); // no phone number has six digits
+  } else if (state.entry.step === "phone") {
     state.entry.phone = digits;
     checkIn({ phone: digits });
   } else {
@@ -597,7 +626,9 @@ function renderTicket() {
     note.textContent = t("ticket.come_back_note");
     note.hidden = false;
   } else {
-    $("ticket-wait").textContent = t("ticket.wait", { minutes: wait });
+    const said = waitWording(ticket.ahead, wait);
+    $("ticket-wait").textContent = said.kind === "soon" ? t("ticket.wait_soon")
+      : t("ticket.wait", { minutes: said.minutes });
     note.hidden = true;
   }
   const konbini = Boolean(service && service.konbini);
@@ -997,6 +1028,7 @@ pinpad.configure({
 });
 
 function wire() {
+  new ResizeObserver(() => fitHome()).observe($("screen-home"));
   $("booking-button").addEventListener("click", startBooking);
   $("closed-booking").addEventListener("click", startBooking);
   $("entry-submit").addEventListener("click", submitEntry);

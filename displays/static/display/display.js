@@ -9,6 +9,7 @@
 import * as i18n from "./i18n.js";
 import { ApiError, enc, fetchJson } from "/static/queue/common/api.js";
 import { OfficeEvents } from "/static/queue/common/events.js";
+import { waitWording } from "/static/queue/common/wait.js";
 import { Announcer } from "./announcer.js";
 import { enrolToken, CheckinPanel } from "./checkin.js";
 
@@ -44,6 +45,7 @@ const state = {
   currentKey: null,
   langs: ["ja"],
   langIndex: 0,
+  waitingPage: 0, // which page of the waiting table shows (when it needs pages)
   serverOffset: 0, // server clock minus this TV's clock, ms
   hellos: 0,
   opens: 0,
@@ -251,15 +253,68 @@ function renderWaiting() {
     people.textContent = i18n.t("waiting.people", { n: service.waiting });
     const wait = document.createElement("td");
     wait.className = "num wait";
-    const minutes = service.estimated_wait_minutes;
-    wait.textContent = minutes === null || minutes === undefined
-      ? i18n.t("waiting.unknown")
-      : minutes <= 0 ? i18n.t("waiting.now") : i18n.t("waiting.minutes", { n: minutes });
+    // A newcomer has everyone waiting ahead of them.
+    const said = waitWording(service.waiting, service.estimated_wait_minutes);
+    wait.textContent = said.kind === "unknown" ? i18n.t("waiting.unknown")
+      : said.kind === "soon" ? i18n.t("waiting.now")
+        : i18n.t("waiting.minutes", { n: said.minutes });
     row.append(name, people, wait);
     return row;
   });
   $("waiting-body").replaceChildren(...rows);
-  $("waiting").classList.toggle("many", rows.length > 5);
+  fitWaiting();
+}
+
+// Every service shown must be seen whole (a TV has no scroll bar): the
+// table's text steps down until it fits its panel; if even the smallest
+// does not fit, the rows are shown a page at a time, the page turning every
+// few seconds, with "1/2" beside the title.
+const WAITING_SCALES = [1, 0.92, 0.84, 0.77, 0.7, 0.64, 0.58, 0.53];
+const WAITING_PAGE_MS = 8000;
+
+function fitWaiting() {
+  const panel = $("waiting");
+  const rows = [...$("waiting-body").rows];
+  const note = $("waiting-page");
+  for (const row of rows) row.hidden = false;
+  note.hidden = true;
+  const fits = () => panel.scrollHeight <= panel.clientHeight + 1
+    && panel.scrollWidth <= panel.clientWidth + 1;
+  for (const scale of WAITING_SCALES) {
+    panel.style.setProperty("--waiting-scale", String(scale));
+    if (fits()) break;
+  }
+  let pages = [rows];
+  if (!fits() && rows.length > 1) {
+    note.hidden = false;
+    note.textContent = i18n.t("waiting.page", { page: 9, pages: 9 }); // its widest
+    pages = [];
+    let page = [];
+    for (const row of rows) row.hidden = true;
+    for (const row of rows) {
+      row.hidden = false;
+      if (page.length && !fits()) {
+        for (const done of page) done.hidden = true;
+        pages.push(page);
+        page = [];
+      }
+      page.push(row);
+    }
+    pages.push(page);
+  }
+  const index = state.waitingPage % pages.length;
+  for (const row of rows) row.hidden = !pages[index].includes(row);
+  note.hidden = pages.length < 2;
+  note.textContent = i18n.t("waiting.page", { page: index + 1, pages: pages.length });
+  panel.dataset.pages = String(pages.length);
+  panel.dataset.page = String(index + 1);
+  panel.dataset.fitted = String(fits());
+}
+
+function turnWaitingPage() {
+  if (Number($("waiting").dataset.pages || 1) < 2) return;
+  state.waitingPage += 1;
+  fitWaiting();
 }
 
 function renderOffice() {
@@ -524,6 +579,8 @@ function soundEnabled() {
   announcer.unlock();
   $("sound-overlay").hidden = true;
   document.body.dataset.soundBlocked = "false";
+  // The button that had focus is gone: focus the sound control, not the page.
+  $("sound-toggle").focus();
 }
 
 // ---- start --------------------------------------------------------------
@@ -585,6 +642,8 @@ async function boot() {
   setInterval(cycleLanguage, LANG_CYCLE_MS);
   setInterval(loadStatus, STATUS_POLL_MS);
   checkin.start();
+  new ResizeObserver(fitWaiting).observe($("main"));
+  setInterval(turnWaitingPage, WAITING_PAGE_MS);
   socket.start();
   if (soundRefused) askForSound();
   document.body.dataset.ready = "true";

@@ -8,6 +8,7 @@
 import { pageAlert } from "/static/queue/common/alert.js";
 import { act as send, api, enc } from "/static/queue/common/api.js";
 import { forgetTicket, rememberTicket, savedTicket } from "/static/queue/common/saved.js";
+import { waitWording } from "/static/queue/common/wait.js";
 import {
   currentLang, errorText, formatTime, putName, startLang, t,
 } from "./i18n.js";
@@ -36,7 +37,9 @@ const STATE_TEXT_KEYS = {
   "cancelled": "state_text.cancelled",
 };
 const FINAL = new Set(["done", "cancelled"]);
-const CANCELLABLE = new Set(["remote", "waiting", "called", "parked", "no_show"]);
+// Once the number is called the clerk has it: no cancelling from the phone
+// (a missed call, no_show, may still be given up).
+const CANCELLABLE = new Set(["remote", "waiting", "no_show"]);
 const CALL_VIBRATION = [400, 200, 400, 200, 400];
 const OFFLINE_AFTER_MS = 2000; // a quick reconnect is not worth alarming anyone
 const REMOTE_REFRESH_MS = 60000;
@@ -109,9 +112,9 @@ function renderWaiting(tk) {
   if (!waiting) return;
   $("ahead").textContent = tk.ahead === 0 ? t("info.ahead_next")
     : t("info.ahead_value", { n: tk.ahead ?? "?" });
-  const minutes = tk.estimated_wait_minutes;
-  $("wait").textContent = minutes === null || minutes === undefined ? t("info.wait_unknown")
-    : minutes <= 0 ? t("info.wait_soon") : t("info.wait_value", { n: minutes });
+  const said = waitWording(tk.ahead ?? null, tk.estimated_wait_minutes);
+  $("wait").textContent = said.kind === "unknown" ? t("info.wait_unknown")
+    : said.kind === "soon" ? t("info.wait_soon") : t("info.wait_value", { n: said.minutes });
 }
 
 // A remote ticket waits outside the line, so its own view has no estimate:

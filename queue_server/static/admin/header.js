@@ -10,7 +10,7 @@ fillHeader("admin",
     navClass: "admin-nav",
     label: ["nav.label", "管理メニュー"],
     links: [
-      { href: "/admin", text: ["nav.offices", "事業所"] },
+      { href: "/admin", text: ["nav.offices", "庁舎"] },
       { href: "/admin/tokens", text: ["nav.tokens", "機器のトークン"] },
       { href: "/admin/audit", text: ["nav.audit", "変更の記録"] },
     ],

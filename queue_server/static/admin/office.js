@@ -279,7 +279,8 @@ function control(spec) {
     renderSaveState();
   };
   input.addEventListener(spec.kind === "check" || spec.kind === "select" ? "change" : "input", onChange);
-  const label = h("label", { for: id, class: spec.srLabel ? "sr-only" : undefined }, t(spec.label));
+  const label = h("label", { for: id, class: spec.srLabel ? "sr-only" : undefined },
+    t(spec.label, spec.labelParams));
   // A hint of several lines (an SMS text's placeholders and its standard text).
   const lines = spec.hintLines || (spec.hint ? [t(spec.hint)] : []);
   const hint = lines.length ? h("p", { class: "hint", id: hintId },
@@ -287,7 +288,7 @@ function control(spec) {
   const error = h("p", { class: "field-error", id: errorId });
   if (spec.kind === "check") {
     return h("div", { class: "field" }, h("label", { class: "check" }, input, " ",
-      h("span", {}, t(spec.label))), hint, error);
+      h("span", {}, t(spec.label, spec.labelParams))), hint, error);
   }
   return h("div", { class: "field" }, label, hint, error, input);
 }
@@ -876,11 +877,24 @@ function displaySection() {
         max: 1, step: "0.1", required: true, hint: "editor.volume_hint" })));
 }
 
+// Today in the office's time zone as the ticket prints it in 和暦
+// (令和8年12月8日): the example of the setting, never a fixed date.
+function todayInEra() {
+  const zone = draft.timezone || "Asia/Tokyo";
+  try {
+    return new Intl.DateTimeFormat("ja-JP-u-ca-japanese", {
+      timeZone: zone, era: "long", year: "numeric", month: "long", day: "numeric",
+    }).format(new Date());
+  } catch {
+    return "";
+  }
+}
+
 function ticketSection() {
   return section("s-ticket", "section.ticket",
     namesGroup(["ticket", "footer"], "editor.footer", { textarea: true, hint: "editor.footer_hint" }),
     control({ path: ["ticket", "wareki"], label: "editor.wareki", kind: "check", fallback: false,
-      hint: "editor.wareki_hint" }),
+      hint: "editor.wareki_hint", labelParams: { example: todayInEra() } }),
     control({ path: ["ticket", "come_back_minutes"], label: "editor.come_back_minutes",
       kind: "number", integer: true, min: 10, max: 480, required: true,
       hint: "editor.come_back_hint" }),

@@ -57,6 +57,33 @@ export function nameIn(names) {
   return names[currentLang()] || names.ja || "";
 }
 
+// --- tables that scroll sideways
+
+// A table wider than the screen scrolls in its .table-wrap: keyboard users
+// must be able to focus the wrap to scroll it (WCAG 2.1.1), and a screen
+// reader says what it is (the table's own name). Every wrap, there at load
+// or drawn later, gets both once it holds a table.
+function focusableScrollers() {
+  for (const wrap of document.querySelectorAll(".table-wrap:not([tabindex])")) {
+    const table = wrap.querySelector("table");
+    if (!table) continue;
+    let named = table.getAttribute("aria-labelledby");
+    if (!named && table.caption) {
+      if (!table.caption.id) table.caption.id = `caption-${Math.random().toString(36).slice(2)}`;
+      named = table.caption.id;
+    }
+    if (named) wrap.setAttribute("aria-labelledby", named);
+    else if (table.getAttribute("aria-label")) {
+      wrap.setAttribute("aria-label", table.getAttribute("aria-label"));
+    }
+    wrap.setAttribute("role", "region");
+    wrap.tabIndex = 0;
+  }
+}
+
+new MutationObserver(focusableScrollers).observe(document.body, { childList: true, subtree: true });
+focusableScrollers();
+
 // --- page chrome
 
 let chrome = { nav: "", titleKey: "", session: null };

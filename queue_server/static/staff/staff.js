@@ -596,6 +596,9 @@ async function renderPickerCounters(office) {
     current: office === state.office && c.id === state.counter,
     onChoose: () => {
       $("picker").close();
+      // Focus lands on the counter's name, not on the page (nor on the call
+      // button, where a stray Enter would call someone).
+      $("counter-name").focus();
       choose(office, c.id, config);
     },
   })));
