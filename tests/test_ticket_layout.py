@@ -264,3 +264,21 @@ def test_png_preview_is_the_exact_raster() -> None:
     assert im.size == layout.image().size
     assert im.convert("1").tobytes() == layout.image().tobytes()
     assert len(png) < 40_000
+
+
+def test_wrap_breaks_japanese_between_phrases_not_inside_words() -> None:
+    """The demo's longest service names at the ticket's service-name size:
+    a line ends between phrases or after a list separator (「戸籍」 and
+    「印鑑登録」 stay whole; the old wrap printed 「戸／籍」), Korean between
+    its spaced words, and every line still fits the paper."""
+    f = font(34, bold=True)
+    cases = (("証明書（住民票・印鑑登録・戸籍）", ("証明書", "印鑑登録", "戸籍")),
+             ("戸籍届出（出生・婚姻・死亡など）", ("戸籍届出", "婚姻", "死亡")),
+             ("국민건강보험・연금 (가입・탈퇴)", ("국민건강보험・연금", "(가입・탈퇴)")))
+    for name, words in cases:
+        lines = wrap(name, f, WIDTH - 64)
+        assert "".join(lines).replace(" ", "") == name.replace(" ", "")
+        assert len(lines) > 1  # wide enough to need a break at this size
+        assert all(f.getlength(line) <= WIDTH - 64 for line in lines)
+        for word in words:
+            assert any(word in line for line in lines), (word, lines)

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
+import budoux
 import segno
 from PIL import Image, ImageDraw, ImageFont
 
@@ -49,6 +50,34 @@ QUIET_MODULES = 4  # the quiet zone a QR reader needs around the symbol
 # its line, 禁則), or a space-separated word.
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\uac00-\ud7af"
 _TOKEN = re.compile(rf"[{_CJK}][、。，．）」』！？ー]*|[^\s{_CJK}]+\s*|\s+")
+# Japanese and Chinese are written without spaces: break between phrases
+# (BudouX, the model Chromium uses for `word-break: auto-phrase`), so a
+# service name never breaks inside a word (「戸／籍」); inside a phrase wider
+# than the paper, after a list separator.
+_KANA = re.compile("[\u3040-\u30ff]")
+_HANZI = re.compile("[\u4e00-\u9fff]")
+_HANGUL = re.compile("[\uac00-\ud7af]")
+_AFTER_SEPARATOR = re.compile("(?<=[・、，,])")
+
+
+@lru_cache(maxsize=2)
+def _phrase_parser(language: str) -> budoux.Parser:
+    if language == "ja":
+        return budoux.load_default_japanese_parser()
+    return budoux.load_default_simplified_chinese_parser()
+
+
+def _tokens(para: str) -> list[str]:
+    """Where a line of `para` may end, as the pieces between."""
+    if ZWSP in para:
+        return para.split(ZWSP)
+    if _HANGUL.search(para):  # Korean breaks between its spaced words
+        return re.findall(r"\S+\s*|\s+", para)
+    if not (_KANA.search(para) or _HANZI.search(para)):
+        return _TOKEN.findall(para)
+    parser = _phrase_parser("ja" if _KANA.search(para) or not _HANZI.search(para) else "zh")
+    return [piece for phrase in parser.parse(para)
+            for piece in _AFTER_SEPARATOR.split(phrase) if piece]
 
 
 @dataclass(frozen=True)
@@ -107,13 +136,12 @@ def _to_1bit(im: Image.Image) -> Image.Image:
 
 
 def wrap(text: str, f: ImageFont.FreeTypeFont, width: int) -> list[str]:
-    """Lines of `text` that fit `width`. Japanese may break between any two
-    characters; a catalog or footer text marks its preferred breaks with
-    U+200B (zero width space), and then breaks only there (「コン/ビニ」 is
-    legal but hard to read)."""
+    """Lines of `text` that fit `width`. Japanese and Chinese break between
+    phrases; a catalog or footer text may mark its own breaks with U+200B
+    (zero width space), and then breaks only there."""
     lines: list[str] = []
     for para in text.split("\n"):
-        tokens = para.split(ZWSP) if ZWSP in para else _TOKEN.findall(para)
+        tokens = _tokens(para)
         line = ""
         for token in tokens:
             if not line or f.getlength(line + token.rstrip()) <= width:
