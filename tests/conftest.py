@@ -174,3 +174,24 @@ async def servers(
     for server in started:
         await server.stop()
 
+
+
+# -- shared devices of the kiosk and printer tests -------------------------------
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """A headless Chromium for the test (Debian's, driven by Playwright)."""
+    from tests.browser import chromium
+
+    async with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def printer() -> Iterator[Any]:
+    """The fake network receipt printer (TCP, answers status queries)."""
+    from tests.fake_printer import FakePrinter
+
+    with FakePrinter() as fake:
+        yield fake

@@ -10,7 +10,6 @@ typed (GET /api/v1/kiosk/card-ready)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import re
@@ -23,14 +22,20 @@ from redis.asyncio import Redis
 
 from checkin.card_agent import CardAgent
 from checkin.cardreader import read_basic_four
-from tests.browser import chromium
 from tests.card_sim import CardSpec
 from tests.conftest import ManualClock
 from tests.fake_printer import FakePrinter
 from tests.pcsc_env import READER, PcscEnv, pcsc_env, socket_dir, unavailable
 from tests.servers import AppHarness, app_harness, bearer
-from tests.test_card_relay import TIMEOUT, Page, agent_running, eventually, key_is
-from tests.test_kiosk_card import CARD_REFUSED, Wire, back_home, issue, tap_pin, to_pin
+from tests.test_card_relay import TIMEOUT, Page, agent_running
+from tests.test_kiosk_card import (
+    CARD_REFUSED,
+    Wire,
+    back_home,
+    issue,
+    tap_pin,
+    to_pin,
+)
 from tests.test_kiosk_page import (
     catalog,
     kiosk_context,
@@ -40,10 +45,15 @@ from tests.test_kiosk_page import (
     text_of,
 )
 from ticket_printer.agent import KioskAgent
-from ticket_printer.printing import PrintOptions
 
 socket_dir()  # before any PC/SC call of this process (libpcsclite reads it once)
 CARD_WAIT = 5.0
+
+
+@pytest.fixture
+async def site(redis: Redis, tenant: str, clock: ManualClock) -> AsyncIterator[AppHarness]:
+    async with app_harness(redis, tenant, kiosk_office(), clock=clock) as harness:
+        yield harness
 
 
 @pytest.fixture(scope="module")
@@ -57,24 +67,6 @@ def pcsc_available() -> None:
 def env(pcsc_available: None, tmp_path: Path) -> Iterator[PcscEnv]:
     with pcsc_env(tmp_path / "pcsc") as environment:
         yield environment
-
-
-@pytest.fixture
-async def site(redis: Redis, tenant: str, clock: ManualClock) -> AsyncIterator[AppHarness]:
-    async with app_harness(redis, tenant, kiosk_office(), clock=clock) as harness:
-        yield harness
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def printer() -> Iterator[FakePrinter]:
-    with FakePrinter() as fake:
-        yield fake
 
 
 def pcsc_read() -> Any:
@@ -114,24 +106,11 @@ async def test_partial_birth_date_reaches_the_clerk(
 # --- is a reader ready? ------------------------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def pcsc_agent(server: AppHarness, token: str, printer: FakePrinter,
-                     tmp_path: Path) -> AsyncIterator[KioskAgent]:
+def pcsc_agent(server: AppHarness, token: str, printer: FakePrinter,
+               tmp_path: Path) -> contextlib.AbstractAsyncContextManager[KioskAgent]:
     """The kiosk agent as `madoguchi kiosk-agent --card-reader` runs it."""
-    base = str(server.client.make_url("/")).rstrip("/")
-    agent = KioskAgent(base, token, printer.url, tmp_path / "agent",
-                       options=PrintOptions(timeout=2.0), status_every=3600,
-                       card=CardAgent(reader=READER, wait_seconds=CARD_WAIT))
-    stop = asyncio.Event()
-    task = asyncio.create_task(agent.run(stop))
-    try:
-        await asyncio.wait_for(agent.connected.wait(), TIMEOUT)
-        assert agent.card is not None
-        await eventually(lambda: key_is(server, token, agent.card.public_key))
-        yield agent
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, TIMEOUT)
+    return agent_running(server, token, printer, tmp_path,
+                         CardAgent(reader=READER, wait_seconds=CARD_WAIT))
 
 
 @contextlib.contextmanager

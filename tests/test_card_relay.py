@@ -17,7 +17,7 @@ import logging
 import re
 import secrets
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,19 +91,16 @@ async def kiosk(api: AppHarness) -> str:
     return token
 
 
-@pytest.fixture
-def printer() -> Iterator[FakePrinter]:
-    with FakePrinter() as fake:
-        yield fake
-
-
 @contextlib.asynccontextmanager
 async def agent_running(server: AppHarness, token: str, printer: FakePrinter, tmp_path: Path,
-                        card: FakeCard) -> AsyncIterator[KioskAgent]:
+                        card: FakeCard | CardAgent) -> AsyncIterator[KioskAgent]:
+    """A kiosk agent connected to `server`, reading cards with `card` (a
+    fake card's read function, or a whole CardAgent such as the real
+    pcscd reader's)."""
     base = str(server.client.make_url("/")).rstrip("/")
     agent = KioskAgent(base, token, printer.url, tmp_path / "agent",
                        options=PrintOptions(timeout=2.0), status_every=3600,
-                       card=CardAgent(read=card))
+                       card=card if isinstance(card, CardAgent) else CardAgent(read=card))
     stop = asyncio.Event()
     task = asyncio.create_task(agent.run(stop))
     try:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from checkin.cardreader import (
     ReaderBusy,
     UnknownCard,
 )
-from tests.browser import audit, chromium, tab_to
+from tests.browser import audit, tab_to
 from tests.conftest import ManualClock
 from tests.fake_printer import FakePrinter
 from tests.servers import AppHarness, app_harness
@@ -78,18 +78,6 @@ SHOTS = os.environ.get("KIOSK_CARD_SHOTS")  # a directory: screenshots of every 
 async def site(redis: Redis, tenant: str, clock: ManualClock) -> AsyncIterator[AppHarness]:
     async with app_harness(redis, tenant, kiosk_office(), clock=clock) as harness:
         yield harness
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def printer() -> Iterator[FakePrinter]:
-    with FakePrinter() as fake:
-        yield fake
 
 
 @dataclass

@@ -31,7 +31,7 @@ except ImportError:  # the browser tests skip (tests.browser.require_browser)
 
 from queue_server.context import CONTEXT
 from queue_server.office_config import Office
-from tests.browser import LOCAL_HOSTS, RequestLog, audit, chromium, wait_ready
+from tests.browser import LOCAL_HOSTS, RequestLog, audit, wait_ready
 from tests.conftest import START, ManualClock
 from tests.servers import AppHarness, app_harness, bearer
 
@@ -107,12 +107,6 @@ def clock() -> ManualClock:
 async def site(redis: Redis, tenant: str, clock: ManualClock) -> AsyncIterator[AppHarness]:
     async with app_harness(redis, tenant, kiosk_office(), clock=clock) as harness:
         yield harness
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with chromium() as b:
-        yield b
 
 
 def base_url(site: AppHarness) -> str:

@@ -5,8 +5,6 @@ mode, cut."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import zxingcpp
 from escpos.printer import Network
@@ -17,12 +15,6 @@ from tests.test_ticket_layout import URL, sample_ticket
 from ticket_printer.escpos_out import EscposOptions, ticket_bytes, write_ticket
 from ticket_printer.layout import Piece, render_ticket
 from ticket_printer.printing import PrintOptions, print_ticket
-
-
-@pytest.fixture
-def printer() -> Iterator[FakePrinter]:
-    with FakePrinter() as fake:
-        yield fake
 
 
 def names(commands: list[Cmd]) -> list[str]:
