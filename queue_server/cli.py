@@ -56,13 +56,19 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvloop
 
     from .app import create_app
+    from .clock import SimulatedClockRefused, configured_clock
 
+    try:
+        clock = configured_clock(settings.simulated_clock_file, settings.development)
+    except (SimulatedClockRefused, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     logs.setup(settings.log_level)
     raise_open_file_limit()
     tune_gc()
     # uvloop: the same asyncio API, measurably less CPU per request and per
     # websocket write (bench/http_tickets.py, bench/fanout.py).
-    http_server.run_app(create_app(settings), host=args.host or settings.host,
+    http_server.run_app(create_app(settings, clock=clock), host=args.host or settings.host,
                 port=args.port or settings.port, access_log=None, print=None,
                 loop=uvloop.new_event_loop())
     return 0
