@@ -530,10 +530,13 @@ class Simulation:
                 "rejoined_after_no_show": sum(1 for c in followed if c.rejoined),
                 "wait_after_return_min": pct(after_return),
             },
+            # Busy time (called to finished or no-show) over the opening hours:
+            # above 1 when the counter worked on past closing.
             "counter_utilisation": {
                 k.id: round(k.busy_s / day_open, 3) for k in self.counters},
             "counter_utilisation_mean": round(
                 sum(k.busy_s for k in self.counters) / day_open / len(self.counters), 3),
+            "counter_busy_minutes": {k.id: round(k.busy_s / 60) for k in self.counters},
             "http_requests": self.requests,
             "http_errors": self.errors,
             "wall_seconds": round(wall, 1),
