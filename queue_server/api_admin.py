@@ -415,7 +415,13 @@ async def capacity_warnings(app: AppContext, office: Office) -> list[dict[str, A
     """Bookings the counters cannot keep (queue_server/feasibility.py), with
     walk-in demand from the last weeks' statistics. Warnings, never refusals."""
     today = local(app.engine.clock(), office.timezone).date()
-    visits = await stats.visits(app.engine, office.id, today - timedelta(days=STATS_DAYS), today)
+    try:
+        visits = await stats.visits(app.engine, office.id, today - timedelta(days=STATS_DAYS),
+                                    today)
+    except MadoguchiError as exc:  # a new office (an import preview): no statistics yet
+        if exc.code != "unknown_office":
+            raise
+        visits = []
     peak = feasibility.walk_in_peak_per_hour(visits, office.timezone)
     return feasibility.booking_capacity_warnings(office, peak)
 
@@ -540,7 +546,8 @@ async def diff_config(request: web.Request) -> web.Response:
         raise MadoguchiError("unknown_office")
     changes = audit.diff(old or {}, document(config))
     return json_response({"office": office, "version": version, "exists": old is not None,
-                          "imported_from": source, "changes": changes})
+                          "imported_from": source, "changes": changes,
+                          "warnings": await capacity_warnings(app, config)})
 
 
 # --- device tokens

@@ -321,13 +321,18 @@ async def test_a_booking_capacity_the_counters_cannot_keep_is_saved_with_a_warni
     config, version = await loaded(site.manager_a, A)
     okuyami = next(i for i, sv in enumerate(config["services"]) if sv["id"] == "okuyami")
     config["services"][okuyami].update(bookable=True, slot_minutes=60, slot_capacity=2)
-    body = await site.manager_a.ok("PUT", config_path(A), json_body=config,
-                                   headers={"If-Match": f'"{version}"'})
     expected = {
         "type": "booking_capacity", "field": f"services.{okuyami}.slot_capacity",
         "service": "okuyami", "service_name": "okuyami", "slot_minutes": 60, "capacity": 2,
         "expected_minutes": 60, "booked_minutes": 120, "counters": 1, "counter_minutes": 60,
         "walk_in_minutes": 0, "available_minutes": 60}
+    # The import preview says it before anything is stored, also for a new office.
+    preview = await site.manager_a.ok("POST", config_path(A, "/diff"), json_body=config)
+    assert preview["warnings"] == [expected]
+    preview = await site.admin.ok("POST", config_path("newoffice", "/diff"), json_body=config)
+    assert preview["exists"] is False and preview["warnings"] == [expected]
+    body = await site.manager_a.ok("PUT", config_path(A), json_body=config,
+                                   headers={"If-Match": f'"{version}"'})
     assert body["version"] == version + 1 and body["warnings"] == [expected]  # saved, warned
     again = await site.manager_a.ok("GET", config_path(A))
     assert again["warnings"] == [expected]

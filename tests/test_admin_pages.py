@@ -623,3 +623,24 @@ async def test_bookings_the_counters_cannot_keep_are_explained_after_saving(
     config, _ = await stored(site, A)
     assert config["services"][2]["slot_capacity"] == 1
     assert log.foreign() == [] and script_errors(log) == [], log
+
+
+async def test_the_import_preview_warns_of_bookings_the_counters_cannot_keep(
+    site: AppHarness, tmp_path: Path,
+) -> None:
+    ja = catalog("ja")
+    doc = json.loads(small_office(A).model_dump_json())
+    doc["services"][2].update(bookable=True, slot_minutes=60, slot_capacity=3)
+    upload = tmp_path / "setup.json"
+    upload.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    log = RequestLog()
+    async with office_pc(log) as page:
+        await log_in(page, site, "manager-a", f"/admin/offices/{A}")
+        await page.set_input_files("#import-file", str(upload))
+        await tab_to(page, "#import-preview", limit=400)
+        await page.keyboard.press("Enter")
+        await wait_text(page, "#preview-problems", ja["editor.warning_booking_capacity"].format(
+            service="okuyami", slot=60, capacity=3, minutes=60, booked=180, counters=1,
+            available=60))
+        assert await page.locator("#import-apply").is_visible()  # a warning, not a refusal
+    assert log.foreign() == [] and script_errors(log) == [], log

@@ -933,20 +933,23 @@ function render() {
 // refusals: queue_server/feasibility.py), each with its numbers.
 function renderWarnings() {
   const box = document.getElementById("warnings");
-  const items = warnings.filter((w) => w.type === "booking_capacity").map((w) => {
-    const service = (draft.services || []).find((s) => s.id === w.service);
-    const params = {
-      service: (service && nameOf(service.names)) || w.service_name || w.service,
-      slot: w.slot_minutes, capacity: w.capacity, minutes: w.expected_minutes,
-      booked: w.booked_minutes, counters: w.counters, available: w.available_minutes,
-      counter_minutes: w.counter_minutes, walk_in: w.walk_in_minutes,
-    };
-    let text = t("editor.warning_booking_capacity", params);
-    if (w.walk_in_minutes > 0) text += ` ${t("editor.warning_walk_in", params)}`;
-    return h("li", {}, text);
-  });
+  const items = warnings.filter((w) => w.type === "booking_capacity")
+    .map((w) => h("li", {}, warningText(w)));
   document.getElementById("warnings-list").replaceChildren(...items);
   box.hidden = items.length === 0;
+}
+
+function warningText(w) {
+  const service = ((draft && draft.services) || []).find((s) => s.id === w.service);
+  const params = {
+    service: (service && nameOf(service.names)) || w.service_name || w.service,
+    slot: w.slot_minutes, capacity: w.capacity, minutes: w.expected_minutes,
+    booked: w.booked_minutes, counters: w.counters, available: w.available_minutes,
+    counter_minutes: w.counter_minutes, walk_in: w.walk_in_minutes,
+  };
+  let text = t("editor.warning_booking_capacity", params);
+  if (w.walk_in_minutes > 0) text += ` ${t("editor.warning_walk_in", params)}`;
+  return text;
 }
 
 function rerenderKeepingFocus(id) {
@@ -1146,6 +1149,10 @@ async function preview() {
       changes.length ? t("transfer.change_count", { count: changes.length }) : t("transfer.no_changes"),
     ].filter(Boolean).join(" ");
     changesBox.append(renderChanges(changes, { limit: 200 }));
+    // What the imported set-up could not keep: said before it is applied.
+    for (const w of answer.body.warnings || []) {
+      if (w.type === "booking_capacity") problemsList.append(h("li", {}, warningText(w)));
+    }
   }
   const heading = document.getElementById("h-preview");
   heading.focus();
