@@ -261,7 +261,7 @@ def document() -> dict[str, Any]:
             auth=True, errors=(400, 404, 409, 415))},
         "/api/v1/admin/offices/{office}/config/diff": {"post": _op(
             "Manager/admin: what a PUT of this configuration would change (import "
-            "preview); changes nothing", [OFFICE], {"200": "{version, changes}"},
+            "preview); changes nothing", [OFFICE], {"200": "{version, changes, warnings}"},
             body=oc.Office, auth=True, errors=(400, 404, 415))},
         "/api/v1/admin/tokens": {"get": _op(
             "Manager/admin: device tokens (ids, roles, offices, labels; never the secrets)",
