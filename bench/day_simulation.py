@@ -525,6 +525,14 @@ class Simulation:
                 "printed": len(told),
                 "left_and_returned_as_told": len(left),
                 "remote_joiners": sum(1 for c in with_ticket if c.kind == "remote"),
+                # Someone of the same service who took a ticket after them was
+                # called before they arrived: their turn had passed (they are
+                # then called first; the lobby's estimates never counted them).
+                "remote_turn_passed_before_arrival": sum(
+                    1 for c in with_ticket if c.kind == "remote" and c.returned_at is not None
+                    and any(o.service == c.service and o.issued > c.issued
+                            and o.called is not None and o.called < c.returned_at
+                            for o in with_ticket)),
                 "called_while_away": sum(1 for c in followed if c.called_while_away),
                 "lost_turn_following_advice": sum(1 for c in followed if c.lost_turn),
                 "rejoined_after_no_show": sum(1 for c in followed if c.rejoined),

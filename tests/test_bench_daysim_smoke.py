@@ -17,5 +17,6 @@ async def test_day_simulation_short_day(redis_url: str) -> None:
     assert result["booked"]["n"] >= 1
     assert 0 < result["counter_utilisation_mean"] <= 1
     assert result["estimates"]["overall"]["n"] > 0
-    for key in ("printed", "lost_turn_following_advice", "wait_after_return_min"):
+    for key in ("printed", "lost_turn_following_advice", "remote_turn_passed_before_arrival",
+                "wait_after_return_min"):
         assert key in result["come_back"]
