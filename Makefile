@@ -51,6 +51,8 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.bookings
 	$(BIN)/python -m bench.kiosk_print
+	$(BIN)/python -m bench.day_simulation --load 1.0
+	$(BIN)/python -m bench.day_simulation --load 2.5
 
 clean:
 	rm -rf $(VENV) var

@@ -37,6 +37,7 @@ import re
 import secrets
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any, Literal
 
 import yaml
@@ -45,10 +46,11 @@ from pydantic import Field, ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
-from . import audit, sessions, sms_outbox
+from . import audit, feasibility, sessions, sms_outbox, stats
 from .api import json_response, office_id, parse, principal
 from .api_models import Body
 from .auth import ALL_OFFICES, PERMISSIONS, Principal
+from .clock import local
 from .context import AppContext, ctx
 from .errors import MadoguchiError
 from .office_config import ID_PATTERN, SMS_LANGS, SMS_PLACEHOLDERS, Office
@@ -391,7 +393,8 @@ async def save(request: web.Request, who: Principal, office: Office, *, action: 
         new = document(office)
         changes = audit.diff(old or {}, new)
         if old is not None and not changes:
-            return {"office": office.id, "version": version, "changes": 0, "created": False}
+            return {"office": office.id, "version": version, "changes": 0, "created": False,
+                    "warnings": await capacity_warnings(app, office)}
         new_version = await app.engine.configure(office)
         created = old is None
         await audit.record(
@@ -402,7 +405,25 @@ async def save(request: web.Request, who: Principal, office: Office, *, action: 
                if created else {}),
             **(details or {}))
     return {"office": office.id, "version": new_version, "changes": len(changes),
-            "created": created}
+            "created": created, "warnings": await capacity_warnings(app, office)}
+
+
+STATS_DAYS = 28  # walk-in demand for the feasibility check: the last four weeks
+
+
+async def capacity_warnings(app: AppContext, office: Office) -> list[dict[str, Any]]:
+    """Bookings the counters cannot keep (queue_server/feasibility.py), with
+    walk-in demand from the last weeks' statistics. Warnings, never refusals."""
+    today = local(app.engine.clock(), office.timezone).date()
+    try:
+        visits = await stats.visits(app.engine, office.id, today - timedelta(days=STATS_DAYS),
+                                    today)
+    except MadoguchiError as exc:  # a new office (an import preview): no statistics yet
+        if exc.code != "unknown_office":
+            raise
+        visits = []
+    peak = feasibility.walk_in_peak_per_hour(visits, office.timezone)
+    return feasibility.booking_capacity_warnings(office, peak)
 
 
 def as_office_id(raw: str | None) -> str | None:
@@ -483,7 +504,9 @@ async def get_config(request: web.Request) -> web.StreamResponse:
         raise MadoguchiError("bad_request", "format is json or yaml.")
     defaults = {lang: {kind: sms_outbox.catalog(lang).get(kind, "") for kind in SMS_PLACEHOLDERS}
                 for lang in SMS_LANGS}
+    warnings = await capacity_warnings(app, Office.model_validate(doc))
     return json_response_with({"office": office, "version": version, "config": doc,
+                               "warnings": warnings,
                                "sms_defaults": defaults,
                                "sms_placeholders": {k: list(v)
                                                     for k, v in SMS_PLACEHOLDERS.items()}},
@@ -523,7 +546,8 @@ async def diff_config(request: web.Request) -> web.Response:
         raise MadoguchiError("unknown_office")
     changes = audit.diff(old or {}, document(config))
     return json_response({"office": office, "version": version, "exists": old is not None,
-                          "imported_from": source, "changes": changes})
+                          "imported_from": source, "changes": changes,
+                          "warnings": await capacity_warnings(app, config)})
 
 
 # --- device tokens

@@ -104,13 +104,19 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvloop
 
     from .app import create_app
+    from .clock import SimulatedClockRefused, configured_clock
     from .context import CONTEXT
 
     settings = serve_settings(settings, args.host, args.port)
+    try:
+        clock = configured_clock(settings.simulated_clock_file, settings.development)
+    except (SimulatedClockRefused, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     logs.setup(settings.log_level)
     raise_open_file_limit()
     tune_gc()
-    app = create_app(settings)
+    app = create_app(settings, clock=clock)
     offices: list[str] = []
 
     async def read_offices(app: web.Application) -> None:  # after the Redis connection
@@ -128,7 +134,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     # websocket write (bench/http_tickets.py, bench/fanout.py).
     try:
         http_server.run_app(app, host=settings.host, port=settings.port, access_log=None,
-                    print=listening, loop=uvloop.new_event_loop())
+                            print=listening, loop=uvloop.new_event_loop())
     except OSError as exc:
         if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
             raise

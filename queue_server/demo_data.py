@@ -227,9 +227,13 @@ _SERVICE_TABLE: list[tuple[str, str, int, int, _Row, str, _Row]] = [
 ]
 
 # Services that take appointments: id -> (slot minutes, people per slot).
+# Feasible on every ward's layout (queue_server/feasibility.py): booked
+# minutes per slot (people × expected minutes) fit the counters serving the
+# service, with room left for its walk-ins. My Number once booked 3 × 15 =
+# 45 minutes per 30 on its one counter (issue 11).
 _BOOKING: dict[str, tuple[int, int]] = {
-    "mynumber": (30, 3),
-    "kosodate": (30, 2),
+    "mynumber": (30, 1),
+    "kosodate": (30, 1),
     "kaigo": (30, 1),
     "okuyami": (60, 1),
 }

@@ -248,7 +248,9 @@ def document() -> dict[str, Any]:
             "Manager/admin: the office's whole configuration with its version (also the "
             "ETag); ?format=json|yaml downloads the bare configuration (export)",
             [OFFICE, _param("format", "query", "json | yaml", required=False)],
-            {"200": "{office, version, config, sms_defaults, sms_placeholders}"}, auth=True),
+            {"200": "{office, version, config, warnings, sms_defaults, sms_placeholders}; "
+                    "warnings: bookings the counters cannot keep (type booking_capacity, "
+                    "field, service and the numbers), never a refusal"}, auth=True),
             "put": _op(
             "Manager/admin: replace the whole configuration (JSON or YAML) in one step, "
             "validated first (422 lists every problem by field); If-Match: \"<version>\" "
@@ -256,11 +258,12 @@ def document() -> dict[str, Any]:
             "document is rewritten (import); a new office id creates it (admin)",
             [OFFICE, _param("version", "query", "the version loaded (instead of If-Match)",
                             required=False)],
-            {"200": "{office, version, changes}", "201": "created"}, body=oc.Office,
+            {"200": "{office, version, changes, created, warnings}", "201": "created"},
+            body=oc.Office,
             auth=True, errors=(400, 404, 409, 415))},
         "/api/v1/admin/offices/{office}/config/diff": {"post": _op(
             "Manager/admin: what a PUT of this configuration would change (import "
-            "preview); changes nothing", [OFFICE], {"200": "{version, changes}"},
+            "preview); changes nothing", [OFFICE], {"200": "{version, changes, warnings}"},
             body=oc.Office, auth=True, errors=(400, 404, 415))},
         "/api/v1/admin/tokens": {"get": _op(
             "Manager/admin: device tokens (ids, roles, offices, labels; never the secrets)",

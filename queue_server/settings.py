@@ -47,6 +47,11 @@ class Settings:
     sms_limit_phone_day: int = 10
     sms_limit_office_day: int = 2000
     sms_poll_ms: int = 2000
+    # Development only (never in production): the server's clock read from
+    # this file, written by bench/day_simulation.py; refused unless
+    # `development` is also set (queue_server.clock.configured_clock).
+    simulated_clock_file: str = ""
+    development: bool = False
 
     @property
     def sms_enabled(self) -> bool:
@@ -80,4 +85,6 @@ class Settings:
             sms_limit_phone_day=_int("MADOGUCHI_SMS_LIMIT_PHONE_DAY", 10),
             sms_limit_office_day=_int("MADOGUCHI_SMS_LIMIT_OFFICE_DAY", 2000),
             sms_poll_ms=_int("MADOGUCHI_SMS_POLL_MS", 2000),
+            simulated_clock_file=os.environ.get("MADOGUCHI_SIMULATED_CLOCK_FILE", ""),
+            development=os.environ.get("MADOGUCHI_DEVELOPMENT", "") == "1",
         )

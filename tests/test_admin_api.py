@@ -305,13 +305,52 @@ async def test_a_valid_save_changes_the_office_in_one_step(site: Site) -> None:
     config["sms_texts"] = {"en": {"near": "Nearly your turn ({number}): {link}"}}
     body = await site.manager_a.ok("PUT", config_path(A), json_body=config,
                                    headers={"If-Match": f'"{version}"'})
-    assert body == {"office": A, "version": version + 1, "changes": 3, "created": False}
+    assert body == {"office": A, "version": version + 1, "changes": 3, "created": False,
+                    "warnings": []}
     services = await h.ok("GET", h.path("/services"))
     assert services["services"][0]["names"]["ja"] == "証明書"
     assert services["services"][0]["expected_minutes"] == 7
     office = Office.model_validate_json(await h.redis.get(h.engine.keys(A).config))
     assert office.sms_template("near", "en") == "Nearly your turn ({number}): {link}"
     assert office.sms_template("near", "ja") is None
+
+
+async def test_a_booking_capacity_the_counters_cannot_keep_is_saved_with_a_warning(
+    site: Site,
+) -> None:
+    config, version = await loaded(site.manager_a, A)
+    okuyami = next(i for i, sv in enumerate(config["services"]) if sv["id"] == "okuyami")
+    config["services"][okuyami].update(bookable=True, slot_minutes=60, slot_capacity=2)
+    expected = {
+        "type": "booking_capacity", "field": f"services.{okuyami}.slot_capacity",
+        "service": "okuyami", "service_name": "okuyami", "slot_minutes": 60, "capacity": 2,
+        "expected_minutes": 60, "booked_minutes": 120, "counters": 1, "counter_minutes": 60,
+        "walk_in_minutes": 0, "available_minutes": 60}
+    # The import preview says it before anything is stored, also for a new office.
+    preview = await site.manager_a.ok("POST", config_path(A, "/diff"), json_body=config)
+    assert preview["warnings"] == [expected]
+    preview = await site.admin.ok("POST", config_path("newoffice", "/diff"), json_body=config)
+    assert preview["exists"] is False and preview["warnings"] == [expected]
+    body = await site.manager_a.ok("PUT", config_path(A), json_body=config,
+                                   headers={"If-Match": f'"{version}"'})
+    assert body["version"] == version + 1 and body["warnings"] == [expected]  # saved, warned
+    again = await site.manager_a.ok("GET", config_path(A))
+    assert again["warnings"] == [expected]
+
+
+async def test_walk_in_statistics_count_against_the_bookable_minutes(site: Site) -> None:
+    h = site.harness
+    config, version = await loaded(site.manager_a, A)
+    okuyami = next(i for i, sv in enumerate(config["services"]) if sv["id"] == "okuyami")
+    config["services"][okuyami].update(bookable=True, walk_in=True, slot_minutes=60,
+                                       slot_capacity=1)
+    body = await site.manager_a.ok("PUT", config_path(A), json_body=config,
+                                   headers={"If-Match": f'"{version}"'})
+    assert body["warnings"] == []  # one 60-minute booking an hour fits its one counter
+    await h.engine.issue_ticket(A, "okuyami")  # a walk-in this hour: the statistics see it
+    [warning] = (await site.manager_a.ok("GET", config_path(A)))["warnings"]
+    assert (warning["service"], warning["walk_in_minutes"], warning["available_minutes"]) == (
+        "okuyami", 60, 0)
 
 
 # --- export and import
@@ -376,7 +415,8 @@ async def test_a_save_over_someone_elses_change_is_refused(site: Site) -> None:
     assert await office_keys(h.redis, h.tenant, A) == before
     # Saving what is already there changes nothing (no new version, no entry).
     again = await site.admin.ok("PUT", config_path(A), json_body=theirs)
-    assert again == {"office": A, "version": version + 1, "changes": 0, "created": False}
+    assert again == {"office": A, "version": version + 1, "changes": 0, "created": False,
+                     "warnings": []}
     assert await office_keys(h.redis, h.tenant, A) == before
 
 

@@ -601,3 +601,69 @@ async def test_early_booking_call_rule_is_an_office_choice(site: AppHarness) -> 
     config, _ = await stored(site, A)
     assert config["booking"]["early_call"] == "when_free"
     assert log.foreign() == [] and script_errors(log) == [], log
+
+
+async def test_bookings_the_counters_cannot_keep_are_explained_after_saving(
+    site: AppHarness,
+) -> None:
+    """Issue 11: a bookable capacity beyond the counters' minutes is saved
+    (a warning, not a refusal) and explained with its numbers; putting it
+    right clears the warning."""
+    ja = catalog("ja")
+    office = small_office(A)
+    okuyami = office.services[2]
+    assert okuyami.id == "okuyami"
+    okuyami.bookable, okuyami.slot_minutes, okuyami.slot_capacity = True, 60, 1
+    await site.engine.configure(office)
+    _, version = await stored(site, A)
+    log = RequestLog()
+    async with office_pc(log) as page:
+        await log_in(page, site, "manager-a", f"/admin/offices/{A}")
+        assert await page.locator("#warnings").is_hidden()  # 1 × 60 min per hour fits
+        await tab_to(page, "#f-services_2", limit=200)
+        await page.keyboard.press("Enter")
+        await tab_to(page, "[data-path='services.2.slot_capacity']", limit=200)
+        await retype(page, "2")
+        await page.keyboard.press("Control+S")
+        await wait_text(page, "#status", ja["editor.saved"].replace("{version}",
+                                                                     str(version + 1)))
+        expected = ja["editor.warning_booking_capacity"].format(
+            service="okuyami", slot=60, capacity=2, minutes=60, booked=120, counters=1,
+            available=60)
+        assert expected == "okuyami: 60分枠に2人×60分=120分の予約を受けますが、" \
+            "担当窓口1つで予約に使えるのは60分しかありません。"
+        await wait_text(page, "#warnings-list", expected)
+        assert await page.locator("#warnings").is_visible()
+        assert await text_of(page, "#h-warnings") == ja["editor.warnings_heading"]
+        assert await audit(page) == []
+        # Put right: the warning goes.
+        await tab_to(page, "[data-path='services.2.slot_capacity']", limit=200)
+        await retype(page, "1")
+        await page.keyboard.press("Control+S")
+        await wait_text(page, "#status", ja["editor.saved"].replace("{version}",
+                                                                     str(version + 2)))
+        assert await page.locator("#warnings").is_hidden()
+    config, _ = await stored(site, A)
+    assert config["services"][2]["slot_capacity"] == 1
+    assert log.foreign() == [] and script_errors(log) == [], log
+
+
+async def test_the_import_preview_warns_of_bookings_the_counters_cannot_keep(
+    site: AppHarness, tmp_path: Path,
+) -> None:
+    ja = catalog("ja")
+    doc = json.loads(small_office(A).model_dump_json())
+    doc["services"][2].update(bookable=True, slot_minutes=60, slot_capacity=3)
+    upload = tmp_path / "setup.json"
+    upload.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    log = RequestLog()
+    async with office_pc(log) as page:
+        await log_in(page, site, "manager-a", f"/admin/offices/{A}")
+        await page.set_input_files("#import-file", str(upload))
+        await tab_to(page, "#import-preview", limit=400)
+        await page.keyboard.press("Enter")
+        await wait_text(page, "#preview-problems", ja["editor.warning_booking_capacity"].format(
+            service="okuyami", slot=60, capacity=3, minutes=60, booked=180, counters=1,
+            available=60))
+        assert await page.locator("#import-apply").is_visible()  # a warning, not a refusal
+    assert log.foreign() == [] and script_errors(log) == [], log

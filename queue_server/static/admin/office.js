@@ -58,6 +58,7 @@ let shown = null; // the message on screen: {code, details} or {key, params}
 let overrideRows = []; // closed days and special hours, as rows
 const errors = new Map(); // path -> problem, shown next to the field
 const fresh = new Set(); // services and counters added here: their ids may be typed
+let warnings = []; // feasibility warnings of the saved configuration
 const openCards = new Set(); // cards (objects or keys) shown open
 const specs = new Map(); // control element -> its spec (for validating everything)
 
@@ -939,8 +940,32 @@ function render() {
     smsSection());
   renderErrors();
   renderSaveState();
+  renderWarnings();
   if (shown && shown.code) showError(adminErrorText(shown.code, shown.details));
   if (shown && shown.key) setStatus(t(shown.key, shown.params || {}));
+}
+
+// What the server found the saved configuration cannot keep (warnings, not
+// refusals: queue_server/feasibility.py), each with its numbers.
+function renderWarnings() {
+  const box = document.getElementById("warnings");
+  const items = warnings.filter((w) => w.type === "booking_capacity")
+    .map((w) => h("li", {}, warningText(w)));
+  document.getElementById("warnings-list").replaceChildren(...items);
+  box.hidden = items.length === 0;
+}
+
+function warningText(w) {
+  const service = ((draft && draft.services) || []).find((s) => s.id === w.service);
+  const params = {
+    service: (service && nameOf(service.names)) || w.service_name || w.service,
+    slot: w.slot_minutes, capacity: w.capacity, minutes: w.expected_minutes,
+    booked: w.booked_minutes, counters: w.counters, available: w.available_minutes,
+    counter_minutes: w.counter_minutes, walk_in: w.walk_in_minutes,
+  };
+  let text = t("editor.warning_booking_capacity", params);
+  if (w.walk_in_minutes > 0) text += ` ${t("editor.warning_walk_in", params)}`;
+  return text;
 }
 
 function rerenderKeepingFocus(id) {
@@ -1069,6 +1094,7 @@ async function save(event) {
     return;
   }
   version = answer.body.version;
+  warnings = answer.body.warnings || [];
   savedJson = JSON.stringify(draft);
   fresh.clear(); // saved ids are fixed from now on
   shown = { key: answer.body.changes ? "editor.saved" : "editor.nothing_changed",
@@ -1086,6 +1112,7 @@ async function load() {
   }
   draft = answer.body.config;
   version = answer.body.version;
+  warnings = answer.body.warnings || [];
   smsDefaults = answer.body.sms_defaults || {};
   smsPlaceholders = answer.body.sms_placeholders || {};
   savedJson = JSON.stringify(draft);
@@ -1138,6 +1165,10 @@ async function preview() {
       changes.length ? t("transfer.change_count", { count: changes.length }) : t("transfer.no_changes"),
     ].filter(Boolean).join(" ");
     changesBox.append(renderChanges(changes, { limit: 200 }));
+    // What the imported set-up could not keep: said before it is applied.
+    for (const w of answer.body.warnings || []) {
+      if (w.type === "booking_capacity") problemsList.append(h("li", {}, warningText(w)));
+    }
   }
   const heading = document.getElementById("h-preview");
   heading.focus();
