@@ -60,6 +60,12 @@ class Booked:
     token: str  # shown once: the manage link is the capability
 
 
+def new_booking_code() -> str:
+    """Six digits that never start with 0: every Japanese phone number does,
+    so a kiosk keypad tells a booking number from a phone number by its first
+    digit (「予約の方」 takes either)."""
+    return str(100_000 + secrets.randbelow(900_000))
+
 class Bookings:
     def __init__(self, engine: Engine, secret: bytes, sms: SmsOutbox | None = None,
                  presence_limits: PresenceLimits | None = None) -> None:
@@ -184,7 +190,7 @@ class Bookings:
             try:
                 result = await self.engine.run_script(
                     office, "book", booking_id, token_digest(token),
-                    f"{secrets.randbelow(1_000_000):06d}", service.id, slot.start_ms,
+                    new_booking_code(), service.id, slot.start_ms,
                     int(slot.end.timestamp() * 1000), service.slot_capacity, e164, name, lang,
                     channel, ip, settings.per_ip_per_hour, settings.max_active_per_phone,
                     expire_at, slot.start.strftime("%Y%m%d"), *sms, *reminder,

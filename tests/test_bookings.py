@@ -271,3 +271,14 @@ async def test_booking_queues_its_confirmation_sms_in_the_same_step(
                                                "080-3333-4444")
     assert quiet.booking["sms"] == "disabled"
     assert len(await outbox.list(OFFICE)) == 3
+
+
+def test_booking_codes_never_start_with_zero() -> None:
+    """The kiosk's 「予約の方」 keypad takes a booking number or a phone
+    number and tells them apart by the first digit: phone numbers start with
+    0, booking numbers never do (a code 058019 was taken for a phone number)."""
+    from queue_server.bookings import new_booking_code
+
+    codes = [new_booking_code() for _ in range(20_000)]
+    assert all(len(c) == 6 and c.isdigit() and c[0] != "0" for c in codes)
+    assert len({c[0] for c in codes}) == 9  # 1-9 all used: still 900,000 codes

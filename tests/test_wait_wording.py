@@ -79,9 +79,12 @@ def test_printed_ticket_follows_the_rule() -> None:
 
 async def test_lobby_display_says_waits_by_the_rule(redis: Redis, tenant: str) -> None:
     from queue_server.demo_data import demo_offices
+    from queue_server.office_config import OpeningHours
     from tests.test_display_page import tv, tv_browser
 
-    office = demo_offices()[1]
+    # Kokurakita as `make run` loads it (open at every hour: kiosk tickets
+    # are refused outside opening hours, and this runs at any hour).
+    office = demo_offices()[1].model_copy(update={"hours": OpeningHours.always_open()})
     async with app_harness(redis, tenant, office) as city:
         for counter in ("1", "2", "3"):  # certificates (shomei, then zei)
             await city.act(counter, "open")
