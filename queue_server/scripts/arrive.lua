@@ -15,6 +15,7 @@ if t["state"] ~= "remote" then return fail("not_remote", {state = t["state"]}) e
 t["state"] = "waiting"
 redis.call("HSET", tkey, "state", "waiting", "arrived_at", NOW)
 remote_done(t["id"])
+redis.call("ZREM", P .. "away", t["id"])
 enqueue(t)
 emit("ticket.arrived", t, nil, {waiting = waiting_count(t["service"])})
 return ok(ticket_view(t["id"]))

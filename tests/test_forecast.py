@@ -1,0 +1,216 @@
+"""The forecast (issue 11): one forward simulation of the office's queues,
+run with call_next's own choose_next, gives every waiting ticket its
+expected call time. Real Redis, the test clock; times relative to it."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from redis.asyncio import Redis
+
+from queue_server.engine import Engine
+from queue_server.office_config import Office
+from tests.conftest import ManualClock
+
+OFFICE = "fcoffice"
+MIN = 60_000
+
+
+def office(services: list[dict[str, Any]], counters: list[dict[str, Any]],
+           **extra: Any) -> Office:
+    return Office.model_validate({
+        "id": OFFICE, "names": {"ja": "予測テスト区役所"},
+        "queue": {"max_recalls": 1, "rejoin_minutes": 10, "priority_minutes": 15},
+        "services": [{"names": {"ja": s["id"]}, **s} for s in services],
+        "counters": [{"names": {"ja": c["id"]}, **c} for c in counters],
+        **extra,
+    })
+
+
+async def engine_for(redis: Redis, tenant: str, clock: ManualClock, cfg: Office) -> Engine:
+    engine = Engine(redis, tenant, clock=clock)
+    await engine.configure(cfg)
+    return engine
+
+
+def wait_min(engine: Engine, fc: dict[str, Any]) -> float:
+    return (fc["at"] - engine.clock() * 1000) / MIN
+
+
+async def test_first_service_of_a_shared_counter_gets_the_whole_counter(
+        redis: Redis, tenant: str, clock: ManualClock) -> None:
+    """The issue's case: mynumber comes first in counter 1's order, so it is
+    called at the counter's full pace, not at half of it."""
+    cfg = office(
+        [{"id": "mynumber", "letter": "C", "expected_minutes": 15},
+         {"id": "ido", "letter": "B", "expected_minutes": 15, "max_wait_minutes": 180}],
+        [{"id": "1", "services": ["mynumber", "ido"]}, {"id": "2", "services": ["ido"]}])
+    engine = await engine_for(redis, tenant, clock, cfg)
+    for _ in range(6):
+        await engine.issue_ticket(OFFICE, "ido")
+    clock.advance(60)
+    first = await engine.issue_ticket(OFFICE, "mynumber")
+    clock.advance(1)
+    second = await engine.issue_ticket(OFFICE, "mynumber")
+    for c in ("1", "2"):
+        await engine.set_counter_state(OFFICE, c, "open")
+    assert (await engine.ticket(first["id"]))["estimated_wait_minutes"] == 0
+    # The old rule (half a counter) said 30 + margin; the counter calls it in 15.
+    assert (await engine.ticket(second["id"]))["estimated_wait_minutes"] == 15
+    status = await engine.status(OFFICE)
+    mynumber = next(s for s in status["services"] if s["id"] == "mynumber")
+    assert mynumber["estimated_wait_minutes"] == 30
+    # ido: counter 2 takes one every 15 min; counter 1 only after mynumber.
+    ido = next(s for s in status["services"] if s["id"] == "ido")
+    assert ido["estimated_wait_minutes"] is not None and ido["estimated_wait_minutes"] >= 45
+
+
+async def test_max_wait_escalation_is_forecast(redis: Redis, tenant: str,
+                                               clock: ManualClock) -> None:
+    cfg = office(
+        [{"id": "shomei", "letter": "A", "expected_minutes": 5},
+         {"id": "ido", "letter": "B", "expected_minutes": 15, "max_wait_minutes": 30}],
+        [{"id": "1", "services": ["shomei", "ido"]}])
+    engine = await engine_for(redis, tenant, clock, cfg)
+    ido = await engine.issue_ticket(OFFICE, "ido")
+    clock.advance(60)
+    for _ in range(12):
+        await engine.issue_ticket(OFFICE, "shomei")
+        clock.advance(1)
+    await engine.set_counter_state(OFFICE, "1", "open")
+    # shomei at +0, 5, ..., 25 (minutes from now, 1 after ido's issue); at
+    # +30 ido has waited 31 min, past its 30: called before the 7th shomei.
+    view = await engine.ticket(ido["id"])
+    assert view["estimated_wait_minutes"] == 30
+    fc = await engine.forecast(OFFICE)
+    assert wait_min(engine, fc[ido["id"]]) == 30
+    order = sorted(fc, key=lambda t: fc[t]["seq"])
+    assert order.index(ido["id"]) == 6
+
+
+async def test_early_booking_waits_for_its_slot_in_the_forecast(
+        redis: Redis, tenant: str, clock: ManualClock) -> None:
+    services = [{"id": "mynumber", "letter": "C", "expected_minutes": 15},
+                {"id": "shomei", "letter": "A", "expected_minutes": 5}]
+    counters = [{"id": "1", "services": ["mynumber", "shomei"], "order": "due"}]
+    engine = await engine_for(redis, tenant, clock, office(services, counters))
+    slot = clock() + 20 * 60
+    booked = await engine.issue_ticket(OFFICE, "mynumber", due_at=slot, walk_in=False)
+    walk_in = await engine.issue_ticket(OFFICE, "shomei")
+    await engine.set_counter_state(OFFICE, "1", "open")
+    assert (await engine.ticket(booked["id"]))["estimated_wait_minutes"] == 20
+    assert (await engine.ticket(walk_in["id"]))["estimated_wait_minutes"] == 0
+    # With early_call: when_free the booking is called once the counter is free.
+    engine2 = await engine_for(redis, tenant + "b", clock,
+                               office(services, counters, booking={"early_call": "when_free"}))
+    booked2 = await engine2.issue_ticket(OFFICE, "mynumber", due_at=slot, walk_in=False)
+    walk_in2 = await engine2.issue_ticket(OFFICE, "shomei")
+    await engine2.set_counter_state(OFFICE, "1", "open")
+    assert (await engine2.ticket(walk_in2["id"]))["estimated_wait_minutes"] == 0
+    assert (await engine2.ticket(booked2["id"]))["estimated_wait_minutes"] == 5
+
+
+async def test_idle_and_busy_counters(redis: Redis, tenant: str, clock: ManualClock) -> None:
+    cfg = office([{"id": "shomei", "letter": "A", "expected_minutes": 10}],
+                 [{"id": "1", "services": ["shomei"]}, {"id": "2", "services": ["shomei"]}])
+    engine = await engine_for(redis, tenant, clock, cfg)
+    tickets = []
+    for _ in range(4):
+        tickets.append(await engine.issue_ticket(OFFICE, "shomei"))
+        clock.advance(1)
+    # No open counter: no estimate.
+    assert (await engine.ticket(tickets[0]["id"]))["estimated_wait_minutes"] is None
+    await engine.set_counter_state(OFFICE, "1", "open")
+    await engine.set_counter_state(OFFICE, "2", "open")
+    await engine.call_next(OFFICE, "1")  # counter 1 busy until +10
+    clock.advance(4 * 60)
+    # Counter 2 idle: the 2nd now; counter 1 free in 6: the 3rd; the 4th at 10.
+    waits = [(await engine.ticket(t["id"]))["estimated_wait_minutes"] for t in tickets[1:]]
+    assert waits == [0, 6, 10]
+    view = await engine.ticket(tickets[3]["id"])
+    assert view["call_low_at"] <= view["expected_call_at"]
+
+
+async def test_remote_tickets_ahead_are_counted(redis: Redis, tenant: str,
+                                                clock: ManualClock) -> None:
+    cfg = office([{"id": "shomei", "letter": "A", "expected_minutes": 10}],
+                 [{"id": "1", "services": ["shomei"]}])
+    engine = await engine_for(redis, tenant, clock, cfg)
+    await engine.set_counter_state(OFFICE, "1", "open")
+    remote = await engine.issue_ticket(OFFICE, "shomei", channel="online", remote=True)
+    clock.advance(60)
+    lobby = await engine.issue_ticket(OFFICE, "shomei")
+    assert (await engine.ticket(lobby["id"]))["estimated_wait_minutes"] == 10
+    await engine.cancel(remote["id"])
+    assert (await engine.ticket(lobby["id"]))["estimated_wait_minutes"] == 0
+
+
+def random_office(rng: random.Random) -> Office:
+    n_services = rng.randint(2, 4)
+    services = [{"id": f"s{i}", "letter": "ABCD"[i], "expected_minutes": rng.choice([3, 5, 10, 15]),
+                 "max_wait_minutes": rng.choice([10, 20, 30, 60])} for i in range(n_services)]
+    counters = []
+    for c in range(rng.randint(1, 5)):
+        chosen = rng.sample([s["id"] for s in services], rng.randint(1, n_services))
+        counters.append({"id": str(c + 1), "services": chosen,
+                         "order": rng.choice(["priority", "due"])})
+    early = rng.choice(["at_slot", "when_free"])
+    return office(services, counters, booking={"early_call": early})
+
+
+def at_ms(clock: ManualClock, ms: int) -> None:
+    # a hair past the millisecond, so int(now * 1000) is exactly `ms`
+    clock.now = ms / 1000 + 0.0000004
+
+
+async def test_forecast_order_is_the_real_call_order(redis: Redis, tenant: str,
+                                                     clock: ManualClock) -> None:
+    """On randomised offices (shared counters, both orders, max waits, early
+    bookings with both early_call settings, priority tickets, transfers to a
+    counter, busy counters), replaying the forecast — each counter calling
+    next when the forecast says it is free, every visit taking the learned
+    average — calls exactly the tickets the forecast named, in its order."""
+    rng = random.Random(11)
+    replayed = 0
+    start = clock()
+    for round_ in range(25):
+        clock.now = start
+        cfg = random_office(rng)
+        engine = await engine_for(redis, f"{tenant}r{round_}", clock, cfg)
+        services = [s.id for s in cfg.services]
+        for _ in range(rng.randint(5, 40)):
+            clock.advance(rng.randint(1, 120))
+            s = rng.choice(services)
+            if rng.random() < 0.2:
+                due = clock() + rng.randint(-20, 60) * 60
+                await engine.issue_ticket(OFFICE, s, due_at=due, walk_in=False)
+            else:
+                await engine.issue_ticket(OFFICE, s, priority=rng.random() < 0.15)
+        counters = [c.id for c in cfg.counters]
+        for c in counters:
+            if rng.random() < 0.85:
+                await engine.set_counter_state(OFFICE, c, "open")
+                # some counters busy, some of their tickets sent to a counter
+                if rng.random() < 0.6 and await engine.call_next(OFFICE, c) is not None:
+                    if rng.random() < 0.3:
+                        await engine.transfer(OFFICE, c, to_counter=rng.choice(counters))
+        clock.advance(rng.randint(0, 300))
+        fc = await engine.forecast(OFFICE)
+        events = sorted(fc.items(), key=lambda kv: kv[1]["seq"])
+        replayed += len(events)
+        for tid, f in events:
+            at_ms(clock, f["at"])
+            called = await engine.call_next(OFFICE, f["counter"])
+            if called is None or called["id"] != tid:
+                k = engine.keys(OFFICE)
+                dump = {c.id: await redis.hgetall(k.counter(c.id)) for c in cfg.counters}
+                for s_ in services:
+                    dump[s_] = await redis.zrange(k.queue(s_), 0, -1, withscores=True)
+                    dump["svc" + s_] = await redis.hgetall(k.service(s_))
+                for c in cfg.counters:
+                    dump["cq" + c.id] = await redis.zrange(k.counter_queue(c.id), 0, -1,
+                                                           withscores=True)
+                print(cfg.model_dump_json(), dump, called, f, clock() * 1000)
+            assert called is not None and called["id"] == tid, (round_, tid, f)
+    assert replayed > 300
