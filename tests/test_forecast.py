@@ -214,3 +214,20 @@ async def test_forecast_order_is_the_real_call_order(redis: Redis, tenant: str,
                 print(cfg.model_dump_json(), dump, called, f, clock() * 1000)
             assert called is not None and called["id"] == tid, (round_, tid, f)
     assert replayed > 300
+
+
+async def test_leftovers_of_an_earlier_day_are_not_counted(redis: Redis, tenant: str,
+                                                            clock: ManualClock) -> None:
+    """call_next cancels tickets left from an earlier day instead of calling
+    them: the forecast does not count them either."""
+    cfg = office([{"id": "shomei", "letter": "A", "expected_minutes": 10}],
+                 [{"id": "1", "services": ["shomei"]}])
+    engine = await engine_for(redis, tenant, clock, cfg)
+    for _ in range(3):
+        await engine.issue_ticket(OFFICE, "shomei")
+        clock.advance(1)
+    clock.advance(24 * 3600)
+    today = await engine.issue_ticket(OFFICE, "shomei")
+    await engine.set_counter_state(OFFICE, "1", "open")
+    assert (await engine.ticket(today["id"]))["estimated_wait_minutes"] == 0
+    assert (await engine.call_next(OFFICE, "1"))["id"] == today["id"]

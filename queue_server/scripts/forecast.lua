@@ -9,7 +9,8 @@
   ARGV[6] service ids, comma-separated ("" = none): for each, the forecast
           of a walk-in joining now, under "+<service>"
 
-  Returns {"ok", "now": ms, "forecast": {id: {at, low, counter, seq}}}
+  Returns {"ok", "now": ms, "forecast": {id: {at, low, counter, seq}},
+           "steps": simulation steps}
 ]]
 local f = forecast(split(ARGV[6]))
-return ok({now = NOW, forecast = f})
+return ok({now = NOW, forecast = f, steps = forecast_steps})

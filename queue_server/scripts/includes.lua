@@ -55,6 +55,19 @@ local function split(s)
   return out
 end
 
+-- A counter's service list, split once per script run (choose_next runs
+-- hundreds of times in a forecast). Callers must not change the list.
+local split_memo = {}
+local function services_of(ctr)
+  local s = ctr["services"] or ""
+  local l = split_memo[s]
+  if l == nil then
+    l = split(s)
+    split_memo[s] = l
+  end
+  return l
+end
+
 local function counter_pub(cid)
   if cid == nil or cid == "" then return nil end
   return {id = cid, name = redis.call("HGET", P .. "ctr:" .. cid, "name") or cid}
@@ -234,7 +247,7 @@ local function choose_next(cid, ctr, head, at)
   local pick = callable_at(head(P .. "cq:" .. cid), at)
   if pick ~= nil then return pick end
   local first, oldest, overdue = nil, nil, nil
-  for _, s in ipairs(split(ctr["services"])) do
+  for _, s in ipairs(services_of(ctr)) do
     local h = callable_at(head(P .. "q:" .. s), at)
     if h ~= nil then
       if first == nil then first = h end
@@ -296,6 +309,7 @@ local function forecast_day_start()
   local off = tonumber(redis.call("GET", P .. "utc_offset") or "0") or 0
   return math.floor((NOW + off) / 86400000) * 86400000 - off
 end
+local forecast_steps = 0
 local function forecast(phantoms)
   local day_start = forecast_day_start()
   local active, serves = {}, {}
@@ -353,8 +367,12 @@ local function forecast(phantoms)
     remaining = remaining + 1
   end
   for _, c in ipairs(active) do
-    load_line(P .. "cq:" .. c.id, nil)
-    for _, s in ipairs(split(c.ctr["services"])) do load_line(P .. "q:" .. s, s) end
+    c.keys = {P .. "cq:" .. c.id}
+    load_line(c.keys[1], nil)
+    for _, s in ipairs(services_of(c.ctr)) do
+      c.keys[#c.keys + 1] = P .. "q:" .. s
+      load_line(P .. "q:" .. s, s)
+    end
   end
   local arrivals = {}
   local away = redis.call("ZRANGEBYSCORE", P .. "away", day_start, "+inf", "WITHSCORES")
@@ -389,6 +407,7 @@ local function forecast(phantoms)
   local ai, seq, guard = 1, 0, 0
   local limit = 4 * (remaining + #arrivals + #active) + 100
   while (remaining > 0 or ai <= #arrivals) and #active > 0 and guard < limit do
+    forecast_steps = forecast_steps + 1
     guard = guard + 1
     local bi = 1
     for i = 2, #active do if active[i].free < active[bi].free then bi = i end end
@@ -416,9 +435,7 @@ local function forecast(phantoms)
       -- of its lines that is not due yet.
       local nxt = nil
       if ai <= #arrivals then nxt = arrivals[ai].at end
-      local keys = {P .. "cq:" .. c.id}
-      for _, s in ipairs(split(c.ctr["services"])) do keys[#keys + 1] = P .. "q:" .. s end
-      for _, key in ipairs(keys) do
+      for _, key in ipairs(c.keys) do
         local h = head(key)
         if h ~= nil and h.due > t and (nxt == nil or h.due < nxt) then nxt = h.due end
       end
