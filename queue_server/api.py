@@ -131,8 +131,11 @@ async def issue_ticket(request: web.Request) -> web.Response:
     who.require("issue_ticket", office)
     body = await parse(request, m.IssueTicket)
     channel = {"kiosk": "kiosk", "phone": "phone"}.get(who.role, "staff")
+    # A kiosk ticket with a long wait is held: it says when to come back and
+    # is not called before the citizen scans it back in (issue 11).
     ticket = await app.engine.issue_ticket(
-        office, body.service, channel=channel, lang=body.lang, priority=body.priority
+        office, body.service, channel=channel, lang=body.lang, priority=body.priority,
+        hold=channel == "kiosk",
     )
     if not idempotency.replayed():
         app.metrics.tickets.labels(office).inc()

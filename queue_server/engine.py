@@ -156,9 +156,13 @@ class Engine:
         due_at: float | None = None,
         walk_in: bool = True,
         phone: str = "",
+        hold: bool = False,
     ) -> dict[str, Any]:
         """`phone` (E.164, remote tickets only): where "near" / "come now"
-        SMS go; kept only while the ticket is remote."""
+        SMS go; kept only while the ticket is remote. `hold`: a ticket whose
+        forecast wait reaches the office's ticket.come_back_minutes is held
+        (state "held", issue 11): told a come-back time (`come_back_by`), not
+        called before it is back (POST /tickets/{id}/arrive)."""
         office = await self.office(office_id)
         now = self.clock()
         view = await self.run_script(
@@ -176,6 +180,7 @@ class Engine:
             TICKET_TTL_SECONDS,
             "1" if walk_in else "0",
             phone if remote else "",
+            office.ticket.come_back_minutes * 60_000 if hold and not remote else "",
         )
         return self.ticket_dict(office, view)
 
@@ -290,6 +295,11 @@ class Engine:
             # The forecast's expected call and its low quantile (issue 11).
             "expected_call_at": iso_ms(fc["at"], tz) if fc else None,
             "call_low_at": iso_ms(fc["low"], tz) if fc else None,
+            # Away (remote, held): when to be back — never past, on the safe
+            # side of the forecast; the ticket is not called before.
+            "come_back_by": (
+                iso_ms(t.get("back_at"), tz) if t["state"] in ("remote", "held") else None
+            ),
             "counter": view["counter"],
             "target_counter": t.get("target") or None,
             "last_event": view["last_event"],

@@ -5,6 +5,7 @@ expected call time. Real Redis, the test clock; times relative to it."""
 from __future__ import annotations
 
 import random
+from datetime import datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
@@ -231,3 +232,79 @@ async def test_leftovers_of_an_earlier_day_are_not_counted(redis: Redis, tenant:
     await engine.set_counter_state(OFFICE, "1", "open")
     assert (await engine.ticket(today["id"]))["estimated_wait_minutes"] == 0
     assert (await engine.call_next(OFFICE, "1"))["id"] == today["id"]
+
+
+# -- held tickets: a come-back time is a promise ------------------------------
+
+def long_line_office() -> Office:
+    return office([{"id": "ido", "letter": "B", "expected_minutes": 15}],
+                  [{"id": "1", "services": ["ido"]}],
+                  ticket={"come_back_minutes": 30})
+
+
+async def test_long_wait_kiosk_ticket_is_held_and_never_called_before_it_is_back(
+        redis: Redis, tenant: str, clock: ManualClock) -> None:
+    engine = await engine_for(redis, tenant, clock, long_line_office())
+    await engine.set_counter_state(OFFICE, "1", "open")
+    ahead = []
+    for _ in range(3):
+        ahead.append(await engine.issue_ticket(OFFICE, "ido", hold=True))
+        clock.advance(1)
+    # 0, 15, 30 min: the third is held (wait 30 >= come_back_minutes).
+    assert [t["state"] for t in ahead] == ["waiting", "waiting", "held"]
+    held = ahead[2]
+    back = held["come_back_by"]
+    assert back is not None and held["call_low_at"] is not None
+    # never past, and on the safe side of the expected call, to the minute
+    assert clock() <= datetime.fromisoformat(back).timestamp()
+    assert datetime.fromisoformat(back) <= datetime.fromisoformat(held["expected_call_at"]) \
+        + timedelta(minutes=1)
+    later = await engine.issue_ticket(OFFICE, "ido")  # a walk-in who stays
+    # Counter works through the line: the held ticket is never called.
+    called = []
+    for _ in range(4):
+        t = await engine.call_next(OFFICE, "1")
+        called.append(t and t["id"])
+        clock.advance(15 * 60)
+    assert held["id"] not in called
+    assert called[:3] == [ahead[0]["id"], ahead[1]["id"], later["id"]]
+    assert (await engine.ticket(held["id"]))["state"] == "held"
+    # Back: it keeps its place (ahead of the later walk-in) and is called next.
+    view = await engine.run_script(await engine.office(OFFICE), "arrive", held["id"])
+    assert view["ticket"]["state"] == "waiting"
+    await engine.issue_ticket(OFFICE, "ido")
+    clock.advance(60)
+    assert (await engine.call_next(OFFICE, "1"))["id"] == held["id"]
+
+
+async def test_held_tickets_ahead_count_in_estimates(redis: Redis, tenant: str,
+                                                     clock: ManualClock) -> None:
+    engine = await engine_for(redis, tenant, clock, long_line_office())
+    await engine.set_counter_state(OFFICE, "1", "open")
+    tickets = []
+    for _ in range(4):
+        tickets.append(await engine.issue_ticket(OFFICE, "ido", hold=True))
+        clock.advance(1)
+    assert [t["state"] for t in tickets] == ["waiting", "waiting", "held", "held"]
+    # The 2nd held ticket's come-back time counts the 1st held ticket ahead.
+    assert tickets[3]["come_back_by"] > tickets[2]["come_back_by"]
+    lobby = await engine.issue_ticket(OFFICE, "ido")
+    assert lobby["estimated_wait_minutes"] >= 60
+
+
+async def test_come_back_time_is_never_past(redis: Redis, tenant: str,
+                                            clock: ManualClock) -> None:
+    """The issue's 「01:50」 at 01:50:58: the time said is rounded up."""
+    engine = await engine_for(redis, tenant, clock, long_line_office())
+    await engine.set_counter_state(OFFICE, "1", "open")
+    clock.advance(58.4)
+    remote = await engine.issue_ticket(OFFICE, "ido", channel="online", remote=True)
+    back = datetime.fromisoformat(remote["come_back_by"])
+    assert back.timestamp() >= clock() and back.second == 0
+    # Four remote tickets in a row are not all told the same time.
+    backs = [remote["come_back_by"]]
+    for _ in range(3):
+        clock.advance(1)
+        backs.append((await engine.issue_ticket(OFFICE, "ido", channel="online",
+                                                remote=True))["come_back_by"])
+    assert backs == sorted(backs) and len(set(backs)) == 4

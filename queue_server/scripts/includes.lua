@@ -294,6 +294,8 @@ end
 -- for their slot unless early_call (callable_at); max-wait escalation,
 -- transfers to a counter and each counter's order are choose_next's.
 --
+-- `all_present`: every ticket away counts as back now (a come-back time
+-- counts every ticket ahead, held ones included, as if all were here).
 -- `phantoms`: service ids; for each, a walk-in joining now is added with no
 -- service time (it delays nobody), so "a new ticket would be called at" is
 -- read from the same run. Returns {[ticket id or "+" .. service] =
@@ -310,7 +312,7 @@ local function forecast_day_start()
   return math.floor((NOW + off) / 86400000) * 86400000 - off
 end
 local forecast_steps = 0
-local function forecast(phantoms)
+local function forecast(phantoms, all_present)
   local day_start = forecast_day_start()
   local active, serves = {}, {}
   local ids = redis.call("SMEMBERS", P .. "counters")
@@ -383,7 +385,9 @@ local function forecast(phantoms)
       if v[3] and v[3] ~= "" then key = P .. "cq:" .. v[3] end
       if lines[key] ~= nil then
         local score = tonumber(away[i + 1])
-        arrivals[#arrivals + 1] = {at = math.max(NOW, tonumber(v[4]) or NOW), key = key,
+        local back = NOW
+        if not all_present then back = math.max(NOW, tonumber(v[4]) or NOW) end
+        arrivals[#arrivals + 1] = {at = back, key = key,
           item = {id = away[i], score = score, key = key, service = v[2], due = math.floor(score)}}
       end
     end
@@ -464,7 +468,7 @@ local function ticket_view(tid)
   t["phone"] = nil
   t["name"] = nil
   local ahead = cjson.null
-  if t["state"] == "waiting" then
+  if t["state"] == "waiting" or t["state"] == "held" or t["state"] == "remote" then
     local qkey = P .. "q:" .. t["service"]
     if t["target"] ~= "" then qkey = P .. "cq:" .. t["target"] end
     ahead = redis.call("ZCOUNT", qkey, "-inf", "(" .. t["score"])
@@ -547,6 +551,18 @@ local function issue(p)
   end
   emit("ticket.issued", t, nil, {channel = p.channel, waiting = waiting_count(p.service)})
   return t, nil
+end
+
+-- A ticket away (remote, held) is told when to be back: the low quantile of
+-- its forecast call time `f` counted with every ticket here, itself and
+-- those away ahead of it included (forecast(nil, true)), rounded up to the
+-- minute so the time said is never already past. It is not called before
+-- it is back (arrive.lua), so coming back at this time never loses the turn.
+local function set_back_at(tid, f)
+  if f == nil then return end
+  local back = math.max(NOW, f.low)
+  back = math.ceil(back / 60000) * 60000
+  redis.call("HSET", P .. "t:" .. tid, "back_at", back)
 end
 
 -- A remote ticket that leaves the remote state no longer gets "near" SMS:
