@@ -11,6 +11,6 @@ def test_forecast_bench_smoke(redis_url: str) -> None:
     assert result["benchmark"] == "forecast"
     block = result["waiting"]["20"]
     assert block["forecast_tickets"] == 20
-    for kind in ("forecast", "ticket_view"):
+    for kind in ("forecast", "status", "ticket_view"):
         assert block[kind]["n"] == 5
         assert 0 < block[kind]["p50_ms"] <= block[kind]["p99_ms"]

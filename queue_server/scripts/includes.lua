@@ -294,6 +294,8 @@ end
 -- for their slot unless early_call (callable_at); max-wait escalation,
 -- transfers to a counter and each counter's order are choose_next's.
 --
+-- `want` (optional id): stop once this ticket is placed (a ticket's view
+-- needs nothing later); with phantoms, the run stops once they all are.
 -- `all_present`: every ticket away counts as back now (a come-back time
 -- counts every ticket ahead, held ones included, as if all were here).
 -- `phantoms`: service ids; for each, a walk-in joining now is added with no
@@ -312,7 +314,7 @@ local function forecast_day_start()
   return math.floor((NOW + off) / 86400000) * 86400000 - off
 end
 local forecast_steps = 0
-local function forecast(phantoms, all_present)
+local function forecast(phantoms, all_present, want)
   local day_start = forecast_day_start()
   local active, serves = {}, {}
   local ids = redis.call("SMEMBERS", P .. "counters")
@@ -409,8 +411,16 @@ local function forecast(phantoms, all_present)
     return l.items[l.pos]
   end
   local ai, seq, guard = 1, 0, 0
+  local pending = nil  -- what is wanted and not placed yet (nil: everything)
+  if want ~= nil then
+    pending = 1
+  elseif phantoms ~= nil and #phantoms > 0 then
+    pending = 0
+    for _, a in ipairs(arrivals) do if a.item.phantom then pending = pending + 1 end end
+  end
   local limit = 4 * (remaining + #arrivals + #active) + 100
-  while (remaining > 0 or ai <= #arrivals) and #active > 0 and guard < limit do
+  while (remaining > 0 or ai <= #arrivals) and #active > 0 and guard < limit
+        and (pending == nil or pending > 0) do
     forecast_steps = forecast_steps + 1
     guard = guard + 1
     local bi = 1
@@ -430,6 +440,7 @@ local function forecast(phantoms, all_present)
       local sd = math.sqrt(c.var / math.max(1, serves[pick.service] or 1))
       out[pick.id] = {at = t, low = math.max(NOW, math.floor(t - FORECAST_Z * sd)),
         counter = c.id, seq = seq}
+      if pending ~= nil and (pick.phantom or pick.id == want) then pending = pending - 1 end
       if not pick.phantom then
         c.free = t + si.avg
         c.var = c.var + (1.25 * si.dev) ^ 2
@@ -485,7 +496,7 @@ local function ticket_view(tid)
   -- quantile, ms), for tickets still to be called.
   local fc = cjson.null
   if t["state"] == "waiting" or t["state"] == "remote" or t["state"] == "held" then
-    local f = forecast()[tid]
+    local f = forecast(nil, false, tid)[tid]
     if f ~= nil then fc = {at = f.at, low = f.low, counter = f.counter} end
   end
   return {ticket = t, ahead = ahead, until_due_ms = until_due, forecast = fc, now = NOW,

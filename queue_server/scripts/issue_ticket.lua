@@ -35,7 +35,7 @@ local t, err = issue({id = ARGV[6], service = ARGV[7], channel = ARGV[8], day = 
 if err then return err end
 local hold = tonumber(ARGV[18] or "")
 local f = nil
-if t.state ~= "waiting" or (hold ~= nil and hold > 0) then f = forecast(nil, true)[t.id] end
+if t.state ~= "waiting" or (hold ~= nil and hold > 0) then f = forecast(nil, true, t.id)[t.id] end
 if t.state == "waiting" and hold ~= nil and hold > 0 then
   if f ~= nil and f.at - NOW >= hold then
     local tkey = P .. "t:" .. t.id
