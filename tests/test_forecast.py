@@ -308,3 +308,27 @@ async def test_come_back_time_is_never_past(redis: Redis, tenant: str,
         backs.append((await engine.issue_ticket(OFFICE, "ido", channel="online",
                                                 remote=True))["come_back_by"])
     assert backs == sorted(backs) and len(set(backs)) == 4
+
+
+async def test_bookings_due_later_today_are_counted(redis: Redis, tenant: str,
+                                                    clock: ManualClock) -> None:
+    """A booking not checked in yet takes its slot's place in the forecast:
+    someone who joins after the slot time is behind it."""
+    from tests.test_booking_order import OFFICE as BOOKING_OFFICE
+    from tests.test_booking_order import phone, setup
+    bookings, slot = await setup(redis, tenant, clock)
+    engine = bookings.engine
+    booking = await bookings.book(BOOKING_OFFICE, "mynumber", slot, phone(1))
+    clock.now = slot.timestamp() - 2 * 60
+    await engine.set_counter_state(BOOKING_OFFICE, "1", "open")
+    first = await engine.issue_ticket(BOOKING_OFFICE, "mynumber")
+    await engine.call_next(BOOKING_OFFICE, "1")  # busy until slot + 13 min
+    assert first["estimated_wait_minutes"] == 0
+    clock.now = slot.timestamp() + 60  # the booked citizen is not here yet
+    walk_in = await engine.issue_ticket(BOOKING_OFFICE, "mynumber")
+    # counter free at slot + 13: the booking (slot's place), then the walk-in
+    assert walk_in["estimated_wait_minutes"] == 27
+    # Cancelled: no longer counted.
+    await bookings.cancel(booking.token)
+    view = await engine.ticket(walk_in["id"])
+    assert view["estimated_wait_minutes"] == 12

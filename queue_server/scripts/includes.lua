@@ -290,7 +290,8 @@ end
 -- keeps it for the service's learned average (svc:<id> avg_ms, seeded with
 -- expected_minutes). Tickets away (remote: today's queue from afar; held)
 -- join their line at their expected return (back_at, else now), like
--- arrive.lua puts them back with their place. Bookings that came early wait
+-- arrive.lua puts them back with their place; bookings of today not checked
+-- in yet join at their slot (as "b:<booking id>"). Bookings that came early wait
 -- for their slot unless early_call (callable_at); max-wait escalation,
 -- transfers to a counter and each counter's order are choose_next's.
 --
@@ -313,6 +314,25 @@ local function forecast_day_start()
   local off = tonumber(redis.call("GET", P .. "utc_offset") or "0") or 0
   return math.floor((NOW + off) / 86400000) * 86400000 - off
 end
+-- YYYYMMDD of the local day starting at `day_start` (bday:<day>, the
+-- bookings of a day; civil-from-days, as Redis's Lua has no os.date).
+local function forecast_day_id(day_start)
+  local off = tonumber(redis.call("GET", P .. "utc_offset") or "0") or 0
+  local z = math.floor((day_start + off) / 86400000) + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524)
+    - math.floor(doe / 146096)) / 365)
+  local y = yoe + era * 400
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local d = doy - math.floor((153 * mp + 2) / 5) + 1
+  local m = mp < 10 and mp + 3 or mp - 9
+  if m <= 2 then y = y + 1 end
+  return string.format("%04d%02d%02d", y, m, d)
+end
+local FORECAST_BOOKING_LATE = 15 * 60000  -- a booking not checked in this long after its slot is not counted
+
 local forecast_steps = 0
 local function forecast(phantoms, all_present, want)
   local day_start = forecast_day_start()
@@ -392,6 +412,19 @@ local function forecast(phantoms, all_present, want)
         arrivals[#arrivals + 1] = {at = back, key = key,
           item = {id = away[i], score = score, key = key, service = v[2], due = math.floor(score)}}
       end
+    end
+  end
+  -- Bookings of today not checked in yet: expected at their slot, with the
+  -- slot's place (check_in.lua gives due = slot within the grace time).
+  local bookings = redis.call("ZRANGEBYSCORE", P .. "bday:" .. forecast_day_id(day_start),
+    NOW - FORECAST_BOOKING_LATE, "+inf", "WITHSCORES")
+  for i = 1, #bookings, 2 do
+    local v = redis.call("HMGET", P .. "b:" .. bookings[i], "status", "service")
+    local key = P .. "q:" .. (v[2] or "")
+    if v[1] == "booked" and lines[key] ~= nil then
+      local slot = tonumber(bookings[i + 1])
+      arrivals[#arrivals + 1] = {at = math.max(NOW, slot), key = key,
+        item = {id = "b:" .. bookings[i], score = slot, key = key, service = v[2], due = slot}}
     end
   end
   table.sort(arrivals, function(a, b) return a.at < b.at end)
