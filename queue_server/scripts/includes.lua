@@ -503,6 +503,42 @@ local function last_event_id()
   return cjson.null
 end
 
+-- One forecast per state of the office for the tickets' views: every ticket
+-- page and socket refreshes its view after each event, so the first view
+-- after an event runs the whole office once and keeps every ticket's call
+-- (hash fcache, tagged with the last event id); the others read it. Every
+-- change of the queue appends an event, so a new event id means a new run;
+-- FORECAST_CACHE_MS bounds what the clock alone moves (a visit running
+-- over, a slot coming due). Returns {at, low, counter} or nil.
+local FORECAST_CACHE_MS = 15000
+local function view_forecast(tid)
+  local key = P .. "fcache"
+  local ev = last_event_id()
+  if ev == cjson.null then ev = "" end
+  local meta = redis.call("HMGET", key, "_event", "_at", tid)
+  local at = tonumber(meta[2])
+  if meta[1] == ev and at ~= nil and NOW >= at and NOW - at <= FORECAST_CACHE_MS then
+    if not meta[3] then return nil end
+    local a, l, c = string.match(meta[3], "^([^,]*),([^,]*),(.*)$")
+    return {at = tonumber(a), low = tonumber(l), counter = c}
+  end
+  local f = forecast()
+  redis.call("DEL", key)
+  local flat = {"_event", ev, "_at", NOW}
+  local function flush()
+    if #flat > 0 then redis.call("HSET", key, unpack(flat)) end
+    flat = {}
+  end
+  for id, e in pairs(f) do
+    flat[#flat + 1] = id
+    flat[#flat + 1] = e.at .. "," .. e.low .. "," .. e.counter
+    if #flat >= 400 then flush() end
+  end
+  flush()
+  redis.call("PEXPIRE", key, 2 * FORECAST_CACHE_MS)
+  return f[tid]
+end
+
 -- What the holder of a ticket may see: the ticket without personal data,
 -- people ahead, and the inputs of the wait estimate. Every script that
 -- changes a ticket returns this, so callers need no second round trip.
@@ -529,7 +565,7 @@ local function ticket_view(tid)
   -- quantile, ms), for tickets still to be called.
   local fc = cjson.null
   if t["state"] == "waiting" or t["state"] == "remote" or t["state"] == "held" then
-    local f = forecast(nil, false, tid)[tid]
+    local f = view_forecast(tid)
     if f ~= nil then fc = {at = f.at, low = f.low, counter = f.counter} end
   end
   return {ticket = t, ahead = ahead, until_due_ms = until_due, forecast = fc, now = NOW,
