@@ -332,3 +332,22 @@ async def test_bookings_due_later_today_are_counted(redis: Redis, tenant: str,
     await bookings.cancel(booking.token)
     view = await engine.ticket(walk_in["id"])
     assert view["estimated_wait_minutes"] == 12
+
+
+async def test_views_follow_the_clock_without_events(redis: Redis, tenant: str,
+                                                     clock: ManualClock) -> None:
+    """Views share one forecast per office state (fcache), but not for
+    longer than 15 s: a visit running over moves the next call later."""
+    cfg = office([{"id": "shomei", "letter": "A", "expected_minutes": 10}],
+                 [{"id": "1", "services": ["shomei"]}])
+    engine = await engine_for(redis, tenant, clock, cfg)
+    await engine.set_counter_state(OFFICE, "1", "open")
+    await engine.issue_ticket(OFFICE, "shomei")
+    clock.advance(1)
+    b = await engine.issue_ticket(OFFICE, "shomei")
+    await engine.call_next(OFFICE, "1")
+    assert (await engine.ticket(b["id"]))["estimated_wait_minutes"] == 10
+    clock.advance(5)  # within the cache's life: the same answer
+    assert (await engine.ticket(b["id"]))["estimated_wait_minutes"] == 10
+    clock.advance(20 * 60)  # the visit runs over: at least a quarter of 10 min more
+    assert (await engine.ticket(b["id"]))["estimated_wait_minutes"] == 3

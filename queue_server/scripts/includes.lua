@@ -295,8 +295,8 @@ end
 -- for their slot unless early_call (callable_at); max-wait escalation,
 -- transfers to a counter and each counter's order are choose_next's.
 --
--- `want` (optional id): stop once this ticket is placed (a ticket's view
--- needs nothing later); with phantoms, the run stops once they all are.
+-- `want` (optional id): stop once this ticket is placed (the come-back time
+-- of a ticket being issued needs nothing later).
 -- `all_present`: every ticket away counts as back now (a come-back time
 -- counts every ticket ahead, held ones included, as if all were here).
 -- `phantoms`: service ids; for each, a walk-in joining now is added with no
@@ -445,12 +445,7 @@ local function forecast(phantoms, all_present, want)
   end
   local ai, seq, guard = 1, 0, 0
   local pending = nil  -- what is wanted and not placed yet (nil: everything)
-  if want ~= nil then
-    pending = 1
-  elseif phantoms ~= nil and #phantoms > 0 then
-    pending = 0
-    for _, a in ipairs(arrivals) do if a.item.phantom then pending = pending + 1 end end
-  end
+  if want ~= nil then pending = 1 end
   local limit = 4 * (remaining + #arrivals + #active) + 100
   while (remaining > 0 or ai <= #arrivals) and #active > 0 and guard < limit
         and (pending == nil or pending > 0) do
@@ -473,7 +468,7 @@ local function forecast(phantoms, all_present, want)
       local sd = math.sqrt(c.var / math.max(1, serves[pick.service] or 1))
       out[pick.id] = {at = t, low = math.max(NOW, math.floor(t - FORECAST_Z * sd)),
         counter = c.id, seq = seq}
-      if pending ~= nil and (pick.phantom or pick.id == want) then pending = pending - 1 end
+      if pending ~= nil and pick.id == want then pending = pending - 1 end
       if not pick.phantom then
         c.free = t + si.avg
         c.var = c.var + (1.25 * si.dev) ^ 2
@@ -509,20 +504,28 @@ end
 -- (hash fcache, tagged with the last event id); the others read it. Every
 -- change of the queue appends an event, so a new event id means a new run;
 -- FORECAST_CACHE_MS bounds what the clock alone moves (a visit running
--- over, a slot coming due). Returns {at, low, counter} or nil.
+-- over, a slot coming due). `ids`: ticket ids or "+<service>" (a walk-in
+-- joining now); returns {[id] = {at, low, counter}} for those forecast.
 local FORECAST_CACHE_MS = 15000
-local function view_forecast(tid)
+local function cached_forecast(ids)
   local key = P .. "fcache"
   local ev = last_event_id()
   if ev == cjson.null then ev = "" end
-  local meta = redis.call("HMGET", key, "_event", "_at", tid)
+  local meta = redis.call("HMGET", key, "_event", "_at", unpack(ids))
   local at = tonumber(meta[2])
+  local out = {}
   if meta[1] == ev and at ~= nil and NOW >= at and NOW - at <= FORECAST_CACHE_MS then
-    if not meta[3] then return nil end
-    local a, l, c = string.match(meta[3], "^([^,]*),([^,]*),(.*)$")
-    return {at = tonumber(a), low = tonumber(l), counter = c}
+    for i, id in ipairs(ids) do
+      local v = meta[i + 2]
+      if v then
+        local a, l, c = string.match(v, "^([^,]*),([^,]*),(.*)$")
+        out[id] = {at = tonumber(a), low = tonumber(l), counter = c}
+      end
+    end
+    return out
   end
-  local f = forecast()
+  -- The whole office, and a walk-in joining now for each service (status).
+  local f = forecast(redis.call("SMEMBERS", P .. "services"))
   redis.call("DEL", key)
   local flat = {"_event", ev, "_at", NOW}
   local function flush()
@@ -536,7 +539,8 @@ local function view_forecast(tid)
   end
   flush()
   redis.call("PEXPIRE", key, 2 * FORECAST_CACHE_MS)
-  return f[tid]
+  for _, id in ipairs(ids) do out[id] = f[id] end
+  return out
 end
 
 -- What the holder of a ticket may see: the ticket without personal data,
@@ -565,7 +569,7 @@ local function ticket_view(tid)
   -- quantile, ms), for tickets still to be called.
   local fc = cjson.null
   if t["state"] == "waiting" or t["state"] == "remote" or t["state"] == "held" then
-    local f = view_forecast(tid)
+    local f = cached_forecast({tid})[tid]
     if f ~= nil then fc = {at = f.at, low = f.low, counter = f.counter} end
   end
   return {ticket = t, ahead = ahead, until_due_ms = until_due, forecast = fc, now = NOW,

@@ -24,7 +24,9 @@ end
 local cap, idle = open_capacity()
 local sids = redis.call("SMEMBERS", P .. "services")
 -- When a walk-in joining now would be called, per service (the forecast).
-local fc = forecast(sids)
+local want = {}
+for i, sid in ipairs(sids) do want[i] = "+" .. sid end
+local fc = cached_forecast(want)
 local services = {}
 for _, sid in ipairs(sids) do
   -- The line is ordered by score (due_at minus any priority head start), so
