@@ -51,7 +51,9 @@ for _, tid in ipairs(redis.call("ZRANGE", P .. "rq", 0, -1)) do
   elseif not v[8] then
     -- The forecast (issue 11), as every estimate: no open counter will call
     -- it, no estimate, so no message (nobody is being served).
-    if fc == nil then fc = forecast() end
+    -- When it would be called if the holder were here (every ticket away
+    -- counted as back): "come now" must not wait for an expected return.
+    if fc == nil then fc = forecast(nil, true) end
     local f = fc[tid]
     if f ~= nil then
       local ahead = redis.call("ZCOUNT", P .. "q:" .. t.service, "-inf", "(" .. t.score)
