@@ -133,8 +133,11 @@ async def issue_ticket(request: web.Request) -> web.Response:
     channel = {"kiosk": "kiosk", "phone": "phone"}.get(who.role, "staff")
     if channel != "staff":  # the kiosk's closed screen, as a rule (staff may still issue)
         calendar.require_open(await app.engine.office(office), app.engine.clock())
+    # A kiosk ticket with a long wait is held: it says when to come back and
+    # is not called before the citizen scans it back in (issue 11).
     ticket = await app.engine.issue_ticket(
-        office, body.service, channel=channel, lang=body.lang, priority=body.priority
+        office, body.service, channel=channel, lang=body.lang, priority=body.priority,
+        hold=channel == "kiosk",
     )
     if not idempotency.replayed():
         app.metrics.tickets.labels(office).inc()

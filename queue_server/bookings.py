@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import math
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -425,17 +424,9 @@ class Bookings:
         ticket = await self.engine.issue_ticket(office_id, service_id, channel="online",
                                                 lang=lang, remote=True, phone=e164)
         ticket["sms"] = sms_state
-        status = await self.engine.status(office_id)
-        wait = next((s["estimated_wait_minutes"] for s in status["services"]
-                     if s["id"] == service_id), None)
-        if wait is not None:
-            # Ask them back a little before their turn: 80 % of the estimate,
-            # rounded down to 5 minutes, so they are in the lobby when called.
-            back = self.engine.clock() + math.floor(wait * 0.8 / 5) * 5 * 60
-            ticket["come_back_by"] = datetime.fromtimestamp(back, zone(office.timezone)).isoformat(
-                timespec="minutes")
-        else:
-            ticket["come_back_by"] = None
+        # come_back_by: the forecast's low quantile of the call, counted as if
+        # the ticket were here (never past); the ticket keeps its place and
+        # is not called before it arrives (issue 11).
         return ticket
 
     async def notify_remote(self, office_id: str) -> dict[str, int]:

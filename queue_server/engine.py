@@ -8,12 +8,13 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal
 
 from redis.asyncio import Redis
 
 from . import estimates, idempotency
-from .clock import Clock, business_day, day_start_ts, iso, iso_ms, system_clock
+from .clock import Clock, business_day, day_start_ts, iso, iso_ms, local, system_clock
 from .errors import MadoguchiError
 from .keys import OfficeKeys, offices_key
 from .office_config import Office
@@ -83,6 +84,10 @@ class Engine:
                 {"id": c.id, "name": c.names.ja, "services": ",".join(c.services), "order": c.order}
                 for c in office.counters
             ],
+            # The forecast's "today" starts at local midnight (zone offset now).
+            "utc_offset_ms": int(
+                (local(self.clock(), office.timezone).utcoffset() or timedelta()).total_seconds()
+                * 1000),
         }
         # None is kept: for some settings it means something (reminder_time:
         # None = no reminder SMS), and dropping it would restore the default.
@@ -151,9 +156,13 @@ class Engine:
         due_at: float | None = None,
         walk_in: bool = True,
         phone: str = "",
+        hold: bool = False,
     ) -> dict[str, Any]:
         """`phone` (E.164, remote tickets only): where "near" / "come now"
-        SMS go; kept only while the ticket is remote."""
+        SMS go; kept only while the ticket is remote. `hold`: a ticket whose
+        forecast wait reaches the office's ticket.come_back_minutes is held
+        (state "held", issue 11): told a come-back time (`come_back_by`), not
+        called before it is back (POST /tickets/{id}/arrive)."""
         office = await self.office(office_id)
         now = self.clock()
         view = await self.run_script(
@@ -171,6 +180,7 @@ class Engine:
             TICKET_TTL_SECONDS,
             "1" if walk_in else "0",
             phone if remote else "",
+            office.ticket.come_back_minutes * 60_000 if hold and not remote else "",
         )
         return self.ticket_dict(office, view)
 
@@ -249,16 +259,20 @@ class Engine:
         office = await self.office(office_of_ticket(ticket_id))
         return self.ticket_dict(office, await self.run_script(office, "ticket_view", ticket_id))
 
+    async def forecast(self, office_id: str, services: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The office's forecast (forecast.lua): {ticket id: {at, low (ms),
+        counter, seq}}, plus "+<service>" for a walk-in joining now."""
+        office = await self.office(office_id)
+        result = await self.run_script(office, "forecast", ",".join(services))
+        return result["forecast"] or {}
+
     @staticmethod
     def ticket_dict(office: Office, view: dict[str, Any]) -> dict[str, Any]:
         t = view["ticket"]
         tz = office.timezone
         ahead = view["ahead"]
-        wait = (
-            estimates.wait_ms(ahead, view["avg_ms"], view["open_counters"], view["idle_counters"])
-            if ahead is not None
-            else None
-        )
+        fc = view.get("forecast") or None
+        wait = estimates.forecast_wait_ms(fc, view.get("now", 0))
         if wait is not None and view.get("until_due_ms"):
             wait = max(wait, int(view["until_due_ms"]))
         return {
@@ -278,6 +292,14 @@ class Engine:
             "recalls": int(t.get("recalls") or 0),
             "ahead": ahead,
             "estimated_wait_minutes": estimates.minutes(wait),
+            # The forecast's expected call and its low quantile (issue 11).
+            "expected_call_at": iso_ms(fc["at"], tz) if fc else None,
+            "call_low_at": iso_ms(fc["low"], tz) if fc else None,
+            # Away (remote, held): when to be back — never past, on the safe
+            # side of the forecast; the ticket is not called before.
+            "come_back_by": (
+                iso_ms(t.get("back_at"), tz) if t["state"] in ("remote", "held") else None
+            ),
             "counter": view["counter"],
             "target_counter": t.get("target") or None,
             "last_event": view["last_event"],
@@ -300,10 +322,8 @@ class Engine:
             live = raw["services"].get(s.id, {})
             waiting = live.get("waiting", 0)
             oldest = live.get("oldest_due")
-            wait = estimates.wait_ms(
-                live.get("ahead_now", waiting), live.get("avg_ms", 0), live.get("open_counters", 0),
-                live.get("idle_counters", 0),
-            )
+            fc = live.get("forecast") or None
+            wait = estimates.forecast_wait_ms(fc, now_ms)
             services.append(
                 {
                     "id": s.id,

@@ -1,5 +1,10 @@
 """Wait estimates (pure functions; the engine feeds them from Redis).
 
+Every live estimate now comes from the forecast (includes.lua `forecast`:
+one forward simulation of the office's queues in call_next's own order);
+`forecast_wait_ms` turns its answer into a wait. `wait_ms` below is the
+former closed formula, kept for the benchmarks that compare against it.
+
 With c counters busy on a service whose visits take `avg` on average, the
 k-th person in line is called after k+1 departures, which arrive at rate
 c/avg: mean (k+1)·avg/c. Under-estimates hurt citizens more than
@@ -28,6 +33,14 @@ def wait_ms(ahead: int, avg_ms: float, capacity: float, idle: int = 0) -> int | 
     mean = departures * avg_ms / capacity
     sd = math.sqrt(departures) * avg_ms / capacity
     return int(mean + SAFETY_SD * sd)
+
+
+def forecast_wait_ms(fc: dict | None, now_ms: float) -> int | None:
+    """Wait in ms until the forecast's expected call, or None when no open
+    counter will call the ticket."""
+    if not fc:
+        return None
+    return max(0, int(fc["at"] - now_ms))
 
 
 def minutes(ms: int | None) -> int | None:

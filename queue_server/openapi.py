@@ -173,7 +173,7 @@ def document() -> dict[str, Any]:
             [OFFICE], {"201": "the ticket with come_back_by"}, body=m.JoinQueue,
             errors=(400, 404, 409, 429))},
         "/api/v1/tickets/{ticket_id}/arrive": {"post": _op(
-            "A remote ticket arrives (code on the lobby display; 429 presence_locked with "
+            "A remote or held ticket arrives (code on the lobby display; 429 presence_locked with "
             "Retry-After after too many wrong codes)", [TICKET], {"200": "ticket"},
             body=m.Presence, errors=(400, 403, 404, 409, 429))},
         "/api/v1/tickets/{ticket_id}/qr.svg": {"get": _op(

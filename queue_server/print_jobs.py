@@ -12,7 +12,7 @@ or re-sent. Printer states reach staff as ``printer.status`` /
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from .clock import iso, zone
@@ -35,10 +35,10 @@ def job_payload(office: Office, ticket: dict[str, Any], public_base_url: str,
     service = office.service(ticket["service"])
     wait = ticket.get("estimated_wait_minutes")
     come_back_by = None
-    if wait is not None and wait >= office.ticket.come_back_minutes:
-        # Back a little before the estimate, so nobody misses the call.
-        back = datetime.fromtimestamp(now, zone(office.timezone)) + timedelta(
-            minutes=int(wait * 0.8))
+    if ticket.get("come_back_by"):
+        # A held ticket: the time it was given (the forecast's low quantile,
+        # never past); it is not called before the citizen is back.
+        back = datetime.fromisoformat(ticket["come_back_by"]).astimezone(zone(office.timezone))
         come_back_by = back.strftime("%H:%M")
     footer = office.ticket.footer
     return {

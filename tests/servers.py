@@ -60,8 +60,10 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def without_at(status: dict[str, Any]) -> dict[str, Any]:
-    """A status document without its generation time, for before/after checks."""
-    return {k: v for k, v in status.items() if k != "at"}
+    """A status document or ticket view without what moves with the clock
+    (its generation time, the forecast's call times), for before/after checks."""
+    return {k: v for k, v in status.items()
+            if k not in ("at", "expected_call_at", "call_low_at")}
 
 
 async def receive_json(ws: aiohttp.ClientWebSocketResponse,

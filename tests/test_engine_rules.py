@@ -382,7 +382,8 @@ async def test_remote_tickets_are_never_called(engine: Engine, clock: ManualCloc
     a = await issue(engine, clock)
     assert r["state"] == "remote" and r["number"] == "A-001"
     assert a["number"] == "A-002"
-    assert r["ahead"] is None and r["estimated_wait_minutes"] is None
+    # Its place is kept: nobody ahead of it; no counter open yet: no estimate.
+    assert r["ahead"] == 0 and r["estimated_wait_minutes"] is None
     assert (await engine.ticket(a["id"]))["ahead"] == 0  # the remote one is not in line
     assert (await engine.status(OFFICE))["services"][0]["waiting"] == 1
     await open_counters(engine, "1", "2", "3", "4")

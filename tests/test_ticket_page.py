@@ -395,7 +395,7 @@ async def test_unknown_or_malformed_ticket_gets_a_friendly_404(site: AppHarness)
 
 
 async def test_remote_ticket_shows_when_to_come_back_and_arrives_with_the_lobby_code(
-        site: AppHarness) -> None:
+        site: AppHarness, clock: ManualClock) -> None:
     ja = catalog("ja")
     await site.act("1", "open")
     for _ in range(3):
@@ -404,6 +404,9 @@ async def test_remote_ticket_shows_when_to_come_back_and_arrives_with_the_lobby_
                            json_body={"service": "juminhyo", "lang": "ja"})
     assert joined["state"] == "remote"
     async with chromium() as browser, phone_page(browser) as page:
+        # The page compares the server's come-back time with its own clock:
+        # the browser's is the server's (a weekday morning).
+        await page.clock.install(time=clock.now)
         await page.goto(page_url(site, joined["id"]))
         await wait_ready(page)
         await shows_state(page, "remote")

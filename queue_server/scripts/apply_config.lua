@@ -7,7 +7,8 @@
   ARGV[1..5] see includes.lua
   ARGV[6] the office document (validated JSON)
   ARGV[7] JSON {"services": [{id, letter, name, walk_in, max_wait_ms,
-          expected_ms, early_call}], "counters": [{id, name, services: "a,b", order}]}
+          expected_ms, early_call}], "counters": [{id, name, services: "a,b", order}],
+          "utc_offset_ms": the zone's offset (the forecast's local midnight)}
 
   Touches: config, services, counters, svc:<id>, ctr:<id>, version
   Returns {"ok", "version"}
@@ -41,6 +42,7 @@ sync(P .. "counters", "ctr:", mirror.counters, function(key, c)
   redis.call("HSETNX", key, "state", "closed")
   redis.call("HSETNX", key, "current", "")
 end)
+redis.call("SET", P .. "utc_offset", mirror.utc_offset_ms or 0)
 local version = redis.call("INCR", P .. "version")
 local eid = emit("config.changed", nil, nil, {version = version})
 return ok({version = version, event = eid})

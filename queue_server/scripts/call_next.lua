@@ -59,6 +59,10 @@ local function head(key)
   return {id = r[1], score = tonumber(r[2]), key = key}
 end
 
+-- Tickets away (remote, held) of earlier days are not forecast any more:
+-- their index entries go (the tickets themselves expire).
+redis.call("ZREMRANGEBYSCORE", P .. "away", "-inf", "(" .. (day_start - 86400000))
+
 local pick = choose_next(cid, ctr, head)
 
 if pick == nil then

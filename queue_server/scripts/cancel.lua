@@ -25,6 +25,7 @@ redis.call("ZREM", P .. "parked", t["id"])
 redis.call("ZREM", P .. "noshow", t["id"])
 redis.call("HSET", tkey, "state", "cancelled", "cancelled_at", NOW)
 remote_done(t["id"])
+redis.call("ZREM", P .. "away", t["id"])
 redis.call("DEL", P .. "pf:" .. t["id"])
 t["state"] = "cancelled"
 emit("ticket.cancelled", t, cid, {waiting = waiting_count(t["service"])})

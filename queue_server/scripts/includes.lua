@@ -55,6 +55,19 @@ local function split(s)
   return out
 end
 
+-- A counter's service list, split once per script run (choose_next runs
+-- hundreds of times in a forecast). Callers must not change the list.
+local split_memo = {}
+local function services_of(ctr)
+  local s = ctr["services"] or ""
+  local l = split_memo[s]
+  if l == nil then
+    l = split(s)
+    split_memo[s] = l
+  end
+  return l
+end
+
 local function counter_pub(cid)
   if cid == nil or cid == "" then return nil end
   return {id = cid, name = redis.call("HGET", P .. "ctr:" .. cid, "name") or cid}
@@ -124,14 +137,37 @@ end
 -- Adaptive average service time: an exponentially weighted mean seeded with
 -- the configured expected minutes, so it follows the day without jumping on
 -- one odd visit.
+--
+-- Its spread is learned the same way (dev_ms: a weighted mean absolute
+-- deviation, as TCP keeps for round trips): the forecast's low quantile.
+local svc_memo = {}
 local function record_service_time(service, ms)
   local key = P .. "svc:" .. service
-  local avg = tonumber(redis.call("HGET", key, "avg_ms"))
+  local v = redis.call("HMGET", key, "avg_ms", "dev_ms")
+  local avg = tonumber(v[1])
   if avg == nil then return end
   local alpha = 0.1
+  local dev = tonumber(v[2]) or avg / 2
+  dev = dev + alpha * (math.abs(ms - avg) - dev)
   avg = avg + alpha * (ms - avg)
-  redis.call("HSET", key, "avg_ms", math.floor(avg))
+  redis.call("HSET", key, "avg_ms", math.floor(avg), "dev_ms", math.floor(dev))
   redis.call("HINCRBY", key, "served", 1)
+  svc_memo[service] = nil
+end
+
+-- A service's settings as the call order and the forecast read them,
+-- read once per script run.
+local function svc_info(s)
+  local m = svc_memo[s]
+  if m == nil then
+    local v = redis.call("HMGET", P .. "svc:" .. (s or ""), "early_call", "max_wait_ms", "avg_ms",
+      "dev_ms")
+    local avg = tonumber(v[3]) or 0
+    m = {early = v[1] == "when_free", max_wait = tonumber(v[2]) or 0, avg = avg,
+      dev = tonumber(v[4]) or avg / 2}
+    svc_memo[s] = m
+  end
+  return m
 end
 
 local function finish_ticket(t, cid)
@@ -194,12 +230,15 @@ end
 -- no head start), so everything behind it in its line is due later still:
 -- a head that is not yet due closes its line for now. `at` (default NOW)
 -- lets counter_board.lua ask what would be called at a later moment.
+--
+-- A head may carry its due and service (the forecast's in-memory lines);
+-- otherwise they are read from the ticket.
 local function callable_at(h, at)
   if h == nil then return nil end
-  local due = tonumber(redis.call("HGET", P .. "t:" .. h.id, "due") or "0")
+  local due = h.due or tonumber(redis.call("HGET", P .. "t:" .. h.id, "due") or "0")
   if due <= at then return h end
-  local s = redis.call("HGET", P .. "t:" .. h.id, "service")
-  if redis.call("HGET", P .. "svc:" .. (s or ""), "early_call") == "when_free" then return h end
+  local s = h.service or redis.call("HGET", P .. "t:" .. h.id, "service")
+  if svc_info(s).early then return h end
   return nil
 end
 
@@ -208,12 +247,12 @@ local function choose_next(cid, ctr, head, at)
   local pick = callable_at(head(P .. "cq:" .. cid), at)
   if pick ~= nil then return pick end
   local first, oldest, overdue = nil, nil, nil
-  for _, s in ipairs(split(ctr["services"])) do
+  for _, s in ipairs(services_of(ctr)) do
     local h = callable_at(head(P .. "q:" .. s), at)
     if h ~= nil then
       if first == nil then first = h end
       if oldest == nil or h.score < oldest.score then oldest = h end
-      local max_wait = tonumber(redis.call("HGET", P .. "svc:" .. s, "max_wait_ms") or "0")
+      local max_wait = svc_info(s).max_wait
       if max_wait > 0 and at - h.score >= max_wait then
         if overdue == nil or h.score < overdue.score then overdue = h end
       end
@@ -243,10 +282,265 @@ local function open_capacity()
   return cap, idle
 end
 
+-- The forecast (issue 11): one forward simulation of the office's queues
+-- from now, run with choose_next itself, so the estimate and the call can
+-- never disagree on the order. Each open counter is free once its current
+-- ticket's expected remaining time is over (at least a quarter of the
+-- service's average), then calls what choose_next picks at that moment and
+-- keeps it for the service's learned average (svc:<id> avg_ms, seeded with
+-- expected_minutes). Tickets away (remote: today's queue from afar; held)
+-- join their line at their expected return (back_at, else now), like
+-- arrive.lua puts them back with their place; bookings of today not checked
+-- in yet join at their slot (as "b:<booking id>"). Bookings that came early wait
+-- for their slot unless early_call (callable_at); max-wait escalation,
+-- transfers to a counter and each counter's order are choose_next's.
+--
+-- `want` (optional id): stop once this ticket is placed (the come-back time
+-- of a ticket being issued needs nothing later).
+-- `all_present`: every ticket away counts as back now (a come-back time
+-- counts every ticket ahead, held ones included, as if all were here).
+-- `phantoms`: service ids; for each, a walk-in joining now is added with no
+-- service time (it delays nobody), so "a new ticket would be called at" is
+-- read from the same run. Returns {[ticket id or "+" .. service] =
+-- {at = ms, low = ms, counter = id, seq = n}}; tickets no open counter
+-- will call are absent. `low` is at − Z·sd of the service times before the
+-- call (shared by the counters serving the service), never before now.
+local FORECAST_Z = 1.28         -- low quantile: about the 10th percentile
+-- Tickets due before today's local midnight are left over from an earlier
+-- day: call_next cancels them rather than calling them, so they are not
+-- counted. A score is at most the priority head start under its due_at, so
+-- only scores before midnight need their due_at read, as in the sweep.
+local function forecast_day_start()
+  local off = tonumber(redis.call("GET", P .. "utc_offset") or "0") or 0
+  return math.floor((NOW + off) / 86400000) * 86400000 - off
+end
+-- YYYYMMDD of the local day starting at `day_start` (bday:<day>, the
+-- bookings of a day; civil-from-days, as Redis's Lua has no os.date).
+local function forecast_day_id(day_start)
+  local off = tonumber(redis.call("GET", P .. "utc_offset") or "0") or 0
+  local z = math.floor((day_start + off) / 86400000) + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524)
+    - math.floor(doe / 146096)) / 365)
+  local y = yoe + era * 400
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local d = doy - math.floor((153 * mp + 2) / 5) + 1
+  local m = mp < 10 and mp + 3 or mp - 9
+  if m <= 2 then y = y + 1 end
+  return string.format("%04d%02d%02d", y, m, d)
+end
+local FORECAST_BOOKING_LATE = 15 * 60000  -- a booking not checked in this long after its slot is not counted
+
+local forecast_steps = 0
+local function forecast(phantoms, all_present, want)
+  local day_start = forecast_day_start()
+  local active, serves = {}, {}
+  local ids = redis.call("SMEMBERS", P .. "counters")
+  table.sort(ids)
+  for _, cid in ipairs(ids) do
+    local c = hgetall(P .. "ctr:" .. cid)
+    if c ~= nil and c["state"] == "open" then
+      local free, var = NOW, 0
+      local cur = current_ticket(c)
+      if cur ~= nil then
+        local si = svc_info(cur["service"])
+        local started = tonumber(cur["serving_at"] or cur["called_at"]) or NOW
+        free = NOW + math.max(si.avg - (NOW - started), si.avg / 4)
+        var = (1.25 * si.dev) ^ 2
+      end
+      active[#active + 1] = {id = cid, ctr = c, free = free, var = var}
+      for _, s in ipairs(split(c["services"])) do serves[s] = (serves[s] or 0) + 1 end
+    end
+  end
+  local out = {}
+  if #active == 0 then return out end
+
+  local lines, remaining = {}, 0
+  local function load_line(key, service)
+    local l = lines[key]
+    if l ~= nil then return l end
+    l = {items = {}, pos = 1}
+    local flat = redis.call("ZRANGEBYSCORE", key, "(" .. (day_start - 86400000), "+inf",
+      "WITHSCORES")
+    for i = 1, #flat, 2 do
+      local score = tonumber(flat[i + 1])
+      local stale = false
+      if score < day_start then
+        local d = tonumber(redis.call("HGET", P .. "t:" .. flat[i], "due"))
+        stale = d == nil or d < day_start
+      end
+      local svc = service or redis.call("HGET", P .. "t:" .. flat[i], "service")
+      -- due: a booking's score is its due_at (plus a tie fraction); a
+      -- priority head start only moves scores of tickets already due.
+      if not stale then
+        l.items[#l.items + 1] = {id = flat[i], score = score, key = key, service = svc,
+          due = math.floor(score)}
+        remaining = remaining + 1
+      end
+    end
+    lines[key] = l
+    return l
+  end
+  local function insert(key, item)
+    local l = lines[key]
+    local i = l.pos
+    while i <= #l.items and l.items[i].score <= item.score do i = i + 1 end
+    table.insert(l.items, i, item)
+    remaining = remaining + 1
+  end
+  for _, c in ipairs(active) do
+    c.keys = {P .. "cq:" .. c.id}
+    load_line(c.keys[1], nil)
+    for _, s in ipairs(services_of(c.ctr)) do
+      c.keys[#c.keys + 1] = P .. "q:" .. s
+      load_line(P .. "q:" .. s, s)
+    end
+  end
+  local arrivals = {}
+  local away = redis.call("ZRANGEBYSCORE", P .. "away", day_start, "+inf", "WITHSCORES")
+  for i = 1, #away, 2 do
+    local v = redis.call("HMGET", P .. "t:" .. away[i], "state", "service", "target", "back_at")
+    if v[1] == "remote" or v[1] == "held" then
+      local key = P .. "q:" .. v[2]
+      if v[3] and v[3] ~= "" then key = P .. "cq:" .. v[3] end
+      if lines[key] ~= nil then
+        local score = tonumber(away[i + 1])
+        local back = NOW
+        if not all_present then back = math.max(NOW, tonumber(v[4]) or NOW) end
+        arrivals[#arrivals + 1] = {at = back, key = key,
+          item = {id = away[i], score = score, key = key, service = v[2], due = math.floor(score)}}
+      end
+    end
+  end
+  -- Bookings of today not checked in yet: expected at their slot, with the
+  -- slot's place (check_in.lua gives due = slot within the grace time).
+  local bookings = redis.call("ZRANGEBYSCORE", P .. "bday:" .. forecast_day_id(day_start),
+    NOW - FORECAST_BOOKING_LATE, "+inf", "WITHSCORES")
+  for i = 1, #bookings, 2 do
+    local v = redis.call("HMGET", P .. "b:" .. bookings[i], "status", "service")
+    local key = P .. "q:" .. (v[2] or "")
+    if v[1] == "booked" and lines[key] ~= nil then
+      local slot = tonumber(bookings[i + 1])
+      arrivals[#arrivals + 1] = {at = math.max(NOW, slot), key = key,
+        item = {id = "b:" .. bookings[i], score = slot, key = key, service = v[2], due = slot}}
+    end
+  end
+  table.sort(arrivals, function(a, b) return a.at < b.at end)
+  for _, s in ipairs(phantoms or {}) do
+    local key = P .. "q:" .. s
+    if lines[key] ~= nil then
+      -- behind everyone scored now (bookings due now carry k/4096 ms)
+      arrivals[#arrivals + 1] = {at = NOW, key = key, item = {id = "+" .. s, score = NOW + 0.9999,
+        key = key, service = s, due = NOW, phantom = true}}
+    end
+  end
+  table.sort(arrivals, function(a, b) return a.at < b.at end)
+
+  local function head(key)
+    local l = lines[key]
+    if l == nil then return nil end
+    return l.items[l.pos]
+  end
+  local ai, seq, guard = 1, 0, 0
+  local pending = nil  -- what is wanted and not placed yet (nil: everything)
+  if want ~= nil then pending = 1 end
+  local limit = 4 * (remaining + #arrivals + #active) + 100
+  while (remaining > 0 or ai <= #arrivals) and #active > 0 and guard < limit
+        and (pending == nil or pending > 0) do
+    forecast_steps = forecast_steps + 1
+    guard = guard + 1
+    local bi = 1
+    for i = 2, #active do if active[i].free < active[bi].free then bi = i end end
+    local c = active[bi]
+    local t = c.free
+    while ai <= #arrivals and arrivals[ai].at <= t do
+      insert(arrivals[ai].key, arrivals[ai].item)
+      ai = ai + 1
+    end
+    local pick = choose_next(c.id, c.ctr, head, t)
+    if pick ~= nil then
+      lines[pick.key].pos = lines[pick.key].pos + 1
+      remaining = remaining - 1
+      seq = seq + 1
+      local si = svc_info(pick.service)
+      local sd = math.sqrt(c.var / math.max(1, serves[pick.service] or 1))
+      out[pick.id] = {at = t, low = math.max(NOW, math.floor(t - FORECAST_Z * sd)),
+        counter = c.id, seq = seq}
+      if pending ~= nil and pick.id == want then pending = pending - 1 end
+      if not pick.phantom then
+        c.free = t + si.avg
+        c.var = c.var + (1.25 * si.dev) ^ 2
+      end
+    else
+      -- Idle until something may become callable: an arrival, or a head
+      -- of its lines that is not due yet.
+      local nxt = nil
+      if ai <= #arrivals then nxt = arrivals[ai].at end
+      for _, key in ipairs(c.keys) do
+        local h = head(key)
+        if h ~= nil and h.due > t and (nxt == nil or h.due < nxt) then nxt = h.due end
+      end
+      if nxt == nil or nxt <= t then
+        table.remove(active, bi)
+      else
+        c.free = nxt
+      end
+    end
+  end
+  return out
+end
+
 local function last_event_id()
   local last = redis.call("XREVRANGE", P .. "events", "+", "-", "COUNT", 1)
   if #last > 0 then return last[1][1] end
   return cjson.null
+end
+
+-- One forecast per state of the office for the tickets' views: every ticket
+-- page and socket refreshes its view after each event, so the first view
+-- after an event runs the whole office once and keeps every ticket's call
+-- (hash fcache, tagged with the last event id); the others read it. Every
+-- change of the queue appends an event, so a new event id means a new run;
+-- FORECAST_CACHE_MS bounds what the clock alone moves (a visit running
+-- over, a slot coming due). `ids`: ticket ids or "+<service>" (a walk-in
+-- joining now); returns {[id] = {at, low, counter}} for those forecast.
+local FORECAST_CACHE_MS = 15000
+local function cached_forecast(ids)
+  local key = P .. "fcache"
+  local ev = last_event_id()
+  if ev == cjson.null then ev = "" end
+  local meta = redis.call("HMGET", key, "_event", "_at", unpack(ids))
+  local at = tonumber(meta[2])
+  local out = {}
+  if meta[1] == ev and at ~= nil and NOW >= at and NOW - at <= FORECAST_CACHE_MS then
+    for i, id in ipairs(ids) do
+      local v = meta[i + 2]
+      if v then
+        local a, l, c = string.match(v, "^([^,]*),([^,]*),(.*)$")
+        out[id] = {at = tonumber(a), low = tonumber(l), counter = c}
+      end
+    end
+    return out
+  end
+  -- The whole office, and a walk-in joining now for each service (status).
+  local f = forecast(redis.call("SMEMBERS", P .. "services"))
+  redis.call("DEL", key)
+  local flat = {"_event", ev, "_at", NOW}
+  local function flush()
+    if #flat > 0 then redis.call("HSET", key, unpack(flat)) end
+    flat = {}
+  end
+  for id, e in pairs(f) do
+    flat[#flat + 1] = id
+    flat[#flat + 1] = e.at .. "," .. e.low .. "," .. e.counter
+    if #flat >= 400 then flush() end
+  end
+  flush()
+  redis.call("PEXPIRE", key, 2 * FORECAST_CACHE_MS)
+  for _, id in ipairs(ids) do out[id] = f[id] end
+  return out
 end
 
 -- What the holder of a ticket may see: the ticket without personal data,
@@ -258,7 +552,7 @@ local function ticket_view(tid)
   t["phone"] = nil
   t["name"] = nil
   local ahead = cjson.null
-  if t["state"] == "waiting" then
+  if t["state"] == "waiting" or t["state"] == "held" or t["state"] == "remote" then
     local qkey = P .. "q:" .. t["service"]
     if t["target"] ~= "" then qkey = P .. "cq:" .. t["target"] end
     ahead = redis.call("ZCOUNT", qkey, "-inf", "(" .. t["score"])
@@ -271,10 +565,14 @@ local function ticket_view(tid)
      and redis.call("HGET", P .. "svc:" .. t["service"], "early_call") ~= "when_free" then
     until_due = due - NOW
   end
-  local cap, idle = open_capacity()
-  return {ticket = t, ahead = ahead, until_due_ms = until_due,
-    avg_ms = tonumber(redis.call("HGET", P .. "svc:" .. t["service"], "avg_ms") or "0"),
-    open_counters = cap[t["service"]] or 0, idle_counters = idle[t["service"]] or 0,
+  -- The forecast: when this ticket is expected to be called (mean and low
+  -- quantile, ms), for tickets still to be called.
+  local fc = cjson.null
+  if t["state"] == "waiting" or t["state"] == "remote" or t["state"] == "held" then
+    local f = cached_forecast({tid})[tid]
+    if f ~= nil then fc = {at = f.at, low = f.low, counter = f.counter} end
+  end
+  return {ticket = t, ahead = ahead, until_due_ms = until_due, forecast = fc, now = NOW,
     counter = counter_pub(t["counter"]) or cjson.null, last_event = last_event_id()}
 end
 
@@ -326,13 +624,29 @@ local function issue(p)
     -- its slot and this moment (statistics, staff console).
     if p.booking ~= nil and p.booking ~= "" then redis.call("HSET", tkey, "arrived_at", NOW) end
     redis.call("ZADD", P .. "q:" .. p.service, score, p.id)
-  elseif p.phone ~= nil and p.phone ~= "" then
+  else
+    -- Away (remote): counted by the forecast from its expected return.
+    redis.call("ZADD", P .. "away", score, p.id)
+  end
+  if p.state ~= "waiting" and p.phone ~= nil and p.phone ~= "" then
     -- Personal data only while it serves its purpose: dropped on arrival.
     redis.call("HSET", tkey, "phone", p.phone)
     redis.call("ZADD", P .. "rq", score, p.id)
   end
   emit("ticket.issued", t, nil, {channel = p.channel, waiting = waiting_count(p.service)})
   return t, nil
+end
+
+-- A ticket away (remote, held) is told when to be back: the low quantile of
+-- its forecast call time `f` counted with every ticket here, itself and
+-- those away ahead of it included (forecast(nil, true)), rounded up to the
+-- minute so the time said is never already past. It is not called before
+-- it is back (arrive.lua), so coming back at this time never loses the turn.
+local function set_back_at(tid, f)
+  if f == nil then return end
+  local back = math.max(NOW, f.low)
+  back = math.ceil(back / 60000) * 60000
+  redis.call("HSET", P .. "t:" .. tid, "back_at", back)
 end
 
 -- A remote ticket that leaves the remote state no longer gets "near" SMS:

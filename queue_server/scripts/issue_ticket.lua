@@ -17,8 +17,14 @@
   ARGV[15] TTL of the ticket record, seconds
   ARGV[16] walk-in check: "1" refuses services without walk-in
   ARGV[17] phone, E.164, of a remote ticket that wants SMS ("" = none)
+  ARGV[18] hold threshold, ms ("" = never): a waiting ticket whose forecast
+           wait is at least this long is held (issue 11): it may leave and
+           is not called before it is back (arrive.lua)
 
-  Touches: svc:<service>, seq:<service>:<day>, q:<service>, day:<day>, t:<id>, rq
+  A remote or held ticket gets back_at, the come-back time it is told.
+
+  Touches: svc:<service>, seq:<service>:<day>, q:<service>, day:<day>, t:<id>, rq, away
+  (and reads what the forecast reads)
   Returns {"ok", <ticket view>} | {"error": unknown_service |
   walk_in_not_allowed | duplicate_id}
 ]]
@@ -27,4 +33,18 @@ local t, err = issue({id = ARGV[6], service = ARGV[7], channel = ARGV[8], day = 
   due = ARGV[14], ttl = tonumber(ARGV[15]), walk_in_only = ARGV[16] == "1",
   phone = ARGV[17]})
 if err then return err end
+local hold = tonumber(ARGV[18] or "")
+local f = nil
+if t.state ~= "waiting" or (hold ~= nil and hold > 0) then f = forecast(nil, true, t.id)[t.id] end
+if t.state == "waiting" and hold ~= nil and hold > 0 then
+  if f ~= nil and f.at - NOW >= hold then
+    local tkey = P .. "t:" .. t.id
+    local score = redis.call("ZSCORE", P .. "q:" .. t.service, t.id)
+    redis.call("ZREM", P .. "q:" .. t.service, t.id)
+    redis.call("ZADD", P .. "away", score, t.id)
+    redis.call("HSET", tkey, "state", "held", "held_at", NOW)
+    t.state = "held"
+  end
+end
+if t.state ~= "waiting" then set_back_at(t.id, f) end
 return ok(ticket_view(t["id"]))

@@ -22,8 +22,13 @@ for _, cid in ipairs(redis.call("SMEMBERS", P .. "counters")) do
   counters[#counters + 1] = out
 end
 local cap, idle = open_capacity()
+local sids = redis.call("SMEMBERS", P .. "services")
+-- When a walk-in joining now would be called, per service (the forecast).
+local want = {}
+for i, sid in ipairs(sids) do want[i] = "+" .. sid end
+local fc = cached_forecast(want)
 local services = {}
-for _, sid in ipairs(redis.call("SMEMBERS", P .. "services")) do
+for _, sid in ipairs(sids) do
   -- The line is ordered by score (due_at minus any priority head start), so
   -- the longest real wait is among the first few: look at their due_at.
   local oldest = cjson.null
@@ -36,7 +41,8 @@ for _, sid in ipairs(redis.call("SMEMBERS", P .. "services")) do
     ahead_now = redis.call("ZCOUNT", P .. "q:" .. sid, "-inf", NOW), open_counters = cap[sid] or 0,
     idle_counters = idle[sid] or 0,
     avg_ms = tonumber(redis.call("HGET", P .. "svc:" .. sid, "avg_ms") or "0"),
-    oldest_due = oldest}
+    oldest_due = oldest, forecast = (fc["+" .. sid] and {at = fc["+" .. sid].at,
+      low = fc["+" .. sid].low}) or cjson.null}
 end
 local recent = {}
 for _, e in ipairs(redis.call("LRANGE", P .. "recent", 0, 9)) do

@@ -22,7 +22,7 @@
 local near_ms, come_ms = tonumber(ARGV[6]), tonumber(ARGV[7])
 local next_id = 13
 local out = {near = 0, come_now = 0, dropped = 0}
-local cap = nil
+local fc = nil
 
 local function queue_sms(t, kind, ahead, expiry_ms)
   local id = ARGV[next_id]
@@ -49,13 +49,15 @@ for _, tid in ipairs(redis.call("ZRANGE", P .. "rq", 0, -1)) do
     remote_done(tid)  -- arrived, cancelled or gone: nothing more to tell
     out.dropped = out.dropped + 1
   elseif not v[8] then
-    if cap == nil then cap = open_capacity() end
-    local c = cap[t.service] or 0
-    -- No open counter: no estimate, so no message (nobody is being served).
-    if c > 0 then
+    -- The forecast (issue 11), as every estimate: no open counter will call
+    -- it, no estimate, so no message (nobody is being served).
+    -- When it would be called if the holder were here (every ticket away
+    -- counted as back): "come now" must not wait for an expected return.
+    if fc == nil then fc = forecast(nil, true) end
+    local f = fc[tid]
+    if f ~= nil then
       local ahead = redis.call("ZCOUNT", P .. "q:" .. t.service, "-inf", "(" .. t.score)
-      local avg = tonumber(redis.call("HGET", P .. "svc:" .. t.service, "avg_ms") or "0")
-      local est = ahead * avg / c
+      local est = f.at - NOW
       if est <= come_ms then
         if not queue_sms(t, "come_now", ahead, tonumber(ARGV[12])) then break end
         redis.call("HSET", P .. "t:" .. tid, "sms_near", v[7] or "skipped")

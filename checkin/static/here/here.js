@@ -68,7 +68,7 @@ async function lookUpTicket(entry) {
     forget(entry);
     return null;
   }
-  return { entry, action: ticket.state === "remote" ? "arrive" : "open", view: ticket,
+  return { entry, action: ["remote", "held"].includes(ticket.state) ? "arrive" : "open", view: ticket,
     id: ticket.id };
 }
 

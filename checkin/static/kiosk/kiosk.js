@@ -613,18 +613,17 @@ function renderTicket() {
 
   const wait = ticket.estimated_wait_minutes;
   const note = $("ticket-come-back-note");
-  if (wait === null || wait === undefined) {
-    $("ticket-wait").textContent = t("ticket.wait_unknown");
-    note.hidden = true;
-  } else if (wait >= comeBackMinutes()) {
-    // Back a little before the estimate (80 %, as the printed ticket says),
-    // counted from the server's issue time.
-    const back = Date.parse(ticket.issued_at) + Math.floor(wait * 0.8) * 60_000;
+  if (ticket.come_back_by) {
+    // A held ticket (long wait): the server's come-back time, as printed;
+    // the ticket is not called before the citizen is back.
     $("ticket-wait").textContent = t("ticket.come_back", {
-      time: formatTime(back, state.timezone),
+      time: formatTime(ticket.come_back_by, state.timezone),
     });
     note.textContent = t("ticket.come_back_note");
     note.hidden = false;
+  } else if (wait === null || wait === undefined) {
+    $("ticket-wait").textContent = t("ticket.wait_unknown");
+    note.hidden = true;
   } else {
     const said = waitWording(ticket.ahead, wait);
     $("ticket-wait").textContent = said.kind === "soon" ? t("ticket.wait_soon")

@@ -16,8 +16,11 @@ import { connectLive } from "./live.js";
 import { enablePush, permission } from "./push.js";
 import { chime, unlock, vibrate } from "./sound.js";
 
+// A held ticket (left the lobby with a come-back time, issue 11) is shown as
+// a remote one: away, keeping its place, not called before it is back.
 const STATE_KEYS = {
   "remote": "state.remote",
+  "held": "state.remote",
   "waiting": "state.waiting",
   "called": "state.called",
   "serving": "state.serving",
@@ -28,6 +31,7 @@ const STATE_KEYS = {
 };
 const STATE_TEXT_KEYS = {
   "remote": "state_text.remote",
+  "held": "state_text.remote",
   "waiting": "state_text.waiting",
   "called": "state_text.called",
   "serving": "state_text.serving",
@@ -39,7 +43,8 @@ const STATE_TEXT_KEYS = {
 const FINAL = new Set(["done", "cancelled"]);
 // Once the number is called the clerk has it: no cancelling from the phone
 // (a missed call, no_show, may still be given up).
-const CANCELLABLE = new Set(["remote", "waiting", "no_show"]);
+const AWAY = new Set(["remote", "held"]);
+const CANCELLABLE = new Set(["remote", "held", "waiting", "no_show"]);
 const CALL_VIBRATION = [400, 200, 400, 200, 400];
 const OFFLINE_AFTER_MS = 2000; // a quick reconnect is not worth alarming anyone
 const REMOTE_REFRESH_MS = 60000;
@@ -129,7 +134,7 @@ function comeBackBy() {
 }
 
 function renderRemote(tk) {
-  const remote = tk.state === "remote";
+  const remote = AWAY.has(tk.state);
   $("remote").hidden = !remote;
   if (!remote) return;
   const back = comeBackBy();
@@ -222,7 +227,7 @@ function remember(tk) {
     forgetTicket(tk.id);
     return;
   }
-  const extra = state.comeBackBy !== null && tk.state === "remote"
+  const extra = state.comeBackBy !== null && AWAY.has(tk.state)
     ? { come_back_by: new Date(state.comeBackBy).toISOString() } : {};
   rememberTicket(tk, extra);
 }
@@ -248,7 +253,7 @@ function update(next) {
     showOnline();
     document.body.dataset.live = "ended";
   }
-  if (next.state === "remote") startRemoteRefresh();
+  if (AWAY.has(next.state)) startRemoteRefresh();
   else stopRemoteRefresh();
 }
 
