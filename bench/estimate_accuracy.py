@@ -31,8 +31,7 @@ import heapq
 import math
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -95,15 +94,22 @@ class Visit:
         return self.called_ms - self.issued_ms
 
 
-@contextmanager
-def safety_sd(value: float) -> Iterator[None]:
-    """Temporarily set estimates.SAFETY_SD (the engine reads it per call)."""
-    saved = estimates.SAFETY_SD
-    estimates.SAFETY_SD = value
-    try:
-        yield
-    finally:
-        estimates.SAFETY_SD = saved
+# The former closed formula of the engine's estimates (before the forecast,
+# issue 11), re-scored beside the forecast: k people ahead, c counters,
+# learned average avg: (k+1-idle)·avg/c plus `sd` standard deviations of
+# that sum (sqrt(k+1-idle)·avg/c for exponential visits).
+SAFETY_SD = 0.5
+
+
+def formula_wait_ms(ahead: int, avg_ms: float, capacity: float, idle: int = 0,
+                    sd: float = SAFETY_SD) -> int | None:
+    if capacity <= 0 or avg_ms <= 0:
+        return None
+    departures = ahead + 1 - idle
+    if departures <= 0:
+        return 0
+    mean = departures * avg_ms / capacity
+    return int(mean + sd * math.sqrt(departures) * avg_ms / capacity)
 
 
 def service_sampler(
@@ -228,7 +234,8 @@ class OfficeSim:
                 await self._call(heap, what)
 
 
-def score(visits: Sequence[Visit], sd_values: Sequence[float]) -> dict[str, Any]:
+def score(visits: Sequence[Visit], sd_values: Sequence[float],
+          sd: float = SAFETY_SD) -> dict[str, Any]:
     """Error of the printed (whole-minute) estimate, the raw ms estimate, and
     the same run re-scored at other SAFETY_SD values."""
     served = [v for v in visits if v.called_ms is not None]
@@ -249,35 +256,34 @@ def score(visits: Sequence[Visit], sd_values: Sequence[float]) -> dict[str, Any]
             "mean_estimate_minutes": round(sum(est_min(v) for v in with_est) / n, 3),
         }
 
-    def raw_ms(v: Visit) -> int | None:
-        return estimates.wait_ms(v.ahead, v.avg_ms, v.capacity, v.idle)
+    def raw_ms(v: Visit, sd: float = sd) -> int | None:
+        return formula_wait_ms(v.ahead, v.avg_ms, v.capacity, v.idle, sd)
 
     # What-ifs, not the engine, to show where the error comes from:
     # idle_blind: ignoring free counters (everyone waits for departures).
     # true_mean: the real mean service time instead of the learned average,
     # i.e. the error left if the adaptive average were noise-free.
-    def idle_blind_ms(v: Visit) -> int | None:
-        return estimates.wait_ms(v.ahead, v.avg_ms, v.capacity)
+    def idle_blind_ms(v: Visit, sd: float = sd) -> int | None:
+        return formula_wait_ms(v.ahead, v.avg_ms, v.capacity, sd=sd)
 
-    def true_mean_ms(v: Visit) -> int | None:
-        return estimates.wait_ms(v.ahead, v.true_avg_ms, v.capacity, v.idle)
+    def true_mean_ms(v: Visit, sd: float = sd) -> int | None:
+        return formula_wait_ms(v.ahead, v.true_avg_ms, v.capacity, v.idle, sd)
 
-    variants: dict[str, Callable[[Visit], int | None]] = {
+    variants: dict[str, Callable[[Visit, float], int | None]] = {
         "idle_blind": idle_blind_ms,
         "true_mean_service_time": true_mean_ms,
     }
 
     # The printed estimate is the forecast's (issue 11); the closed formula
-    # (estimates.wait_ms) is re-scored beside it: how often the two differ.
+    # (formula_wait_ms) is re-scored beside it: how often the two differ.
     mismatches = sum(estimates.minutes(raw_ms(v)) != v.estimate_min for v in with_est)
 
-    def sweep(formula: Callable[[Visit], int | None]) -> dict[str, Any]:
+    def sweep(formula: Callable[[Visit, float], int | None]) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for sd in sd_values:
-            with safety_sd(sd):
-                printed = [estimates.minutes(formula(v)) or 0 for v in with_est]
+        for value in sd_values:
+            printed = [estimates.minutes(formula(v, value)) or 0 for v in with_est]
             by_visit = dict(zip(map(id, with_est), printed, strict=True))
-            out[str(sd)] = errors(lambda v, m=by_visit: m[id(v)])
+            out[str(value)] = errors(lambda v, m=by_visit: m[id(v)])
         return out
 
     return {
@@ -367,6 +373,7 @@ async def run_office_days(
     cv: float,
     seed: int,
     sd_values: Sequence[float],
+    sd: float,
     deadline: float,
 ) -> dict[str, Any]:
     office = bench_office()
@@ -406,7 +413,7 @@ async def run_office_days(
             "lognormal_cv": cv if dist == "lognormal" else None,
         },
         "time_capped": sim.capped,
-        **score(visits, sd_values),
+        **score(visits, sd_values, sd),
         "per_service": per_service,
     }
 
@@ -422,6 +429,7 @@ async def run_mmc(
     warmup: int,
     seed: int,
     sd_values: Sequence[float],
+    sd: float,
     deadline: float,
     batches: int = 20,
 ) -> dict[str, Any]:
@@ -482,7 +490,7 @@ async def run_mmc(
         "wq_sim_ci95_half_width_minutes": round(1.96 * se, 4),
         "p_wait_sim": round(sum(w > 0 for w in waits) / len(waits), 4),
         "p_wait_erlang_c": round(estimates.erlang_c(servers, lam, mu), 4),
-        "estimates": score(measured, sd_values),
+        "estimates": score(measured, sd_values, sd),
     }
 
 
@@ -512,37 +520,38 @@ async def run(
     client = Redis.from_url(redis_url)
     # Separate tenants: the two parts share nothing, and each run is clean.
     tenants = [new_tenant(), new_tenant()]
-    applied_sd = estimates.SAFETY_SD if sd is None else sd
+    applied_sd = SAFETY_SD if sd is None else sd
     try:
-        with safety_sd(applied_sd):
-            office = await run_office_days(
+        office = await run_office_days(
+            client,
+            tenants[0],
+            days=days,
+            day_minutes=day_minutes,
+            rates_per_hour=rates_per_hour or parse_rates(DEFAULT_RATES),
+            dist=dist,
+            cv=cv,
+            seed=seed,
+            sd_values=sd_values,
+            sd=applied_sd,
+            deadline=deadline,
+        )
+        mmc = (
+            None
+            if skip_mmc
+            else await run_mmc(
                 client,
-                tenants[0],
-                days=days,
-                day_minutes=day_minutes,
-                rates_per_hour=rates_per_hour or parse_rates(DEFAULT_RATES),
-                dist=dist,
-                cv=cv,
+                tenants[1],
+                servers=mmc_servers,
+                rho=mmc_rho,
+                service_minutes=mmc_service_minutes,
+                arrivals=mmc_arrivals,
+                warmup=mmc_warmup,
                 seed=seed,
                 sd_values=sd_values,
+                sd=applied_sd,
                 deadline=deadline,
             )
-            mmc = (
-                None
-                if skip_mmc
-                else await run_mmc(
-                    client,
-                    tenants[1],
-                    servers=mmc_servers,
-                    rho=mmc_rho,
-                    service_minutes=mmc_service_minutes,
-                    arrivals=mmc_arrivals,
-                    warmup=mmc_warmup,
-                    seed=seed,
-                    sd_values=sd_values,
-                    deadline=deadline,
-                )
-            )
+        )
     finally:
         for tenant in tenants:
             await delete_tenant(client, tenant)
@@ -581,7 +590,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--safety-sd",
         type=float,
         default=None,
-        help="override estimates.SAFETY_SD for the engine during the run",
+        help="safety margin (standard deviations) of the former closed formula, "
+        "scored beside the forecast",
     )
     parser.add_argument(
         "--sweep",

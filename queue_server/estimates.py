@@ -1,38 +1,15 @@
 """Wait estimates (pure functions; the engine feeds them from Redis).
 
-Every live estimate now comes from the forecast (includes.lua `forecast`:
-one forward simulation of the office's queues in call_next's own order);
-`forecast_wait_ms` turns its answer into a wait. `wait_ms` below is the
-former closed formula, kept for the benchmarks that compare against it.
-
-With c counters busy on a service whose visits take `avg` on average, the
-k-th person in line is called after k+1 departures, which arrive at rate
-c/avg: mean (k+1)·avg/c. Under-estimates hurt citizens more than
-over-estimates (they leave, come back late, miss the call), so the estimate
-adds a safety margin of `SAFETY_SD` standard deviations of that sum
-(sd = sqrt(k+1)·avg/c for exponential visits). bench/estimate_accuracy.py
-measures the resulting error and the share of under-estimates.
+Every live estimate comes from the forecast (includes.lua `forecast`: one
+forward simulation of the office's queues in call_next's own order);
+`forecast_wait_ms` turns its answer into a wait. The former closed formula
+lives on in bench/estimate_accuracy.py, which scores it beside the forecast.
+Erlang C serves the staffing planner.
 """
 
 from __future__ import annotations
 
 import math
-
-SAFETY_SD = 0.5
-
-
-def wait_ms(ahead: int, avg_ms: float, capacity: float, idle: int = 0) -> int | None:
-    """Estimated wait in ms for someone with `ahead` people in front of them,
-    or None when no counter serves the service now. `idle` open counters
-    with nobody at them take the first people without any departure."""
-    if capacity <= 0 or avg_ms <= 0:
-        return None
-    departures = ahead + 1 - idle
-    if departures <= 0:
-        return 0
-    mean = departures * avg_ms / capacity
-    sd = math.sqrt(departures) * avg_ms / capacity
-    return int(mean + SAFETY_SD * sd)
 
 
 def forecast_wait_ms(fc: dict | None, now_ms: float) -> int | None:
